@@ -1,0 +1,24 @@
+//! `kiemtra-core`: everything a Kiemtra device does, with no UI.
+//!
+//! One module per concept; [`store::Store`] is the entry point an app opens.
+
+pub mod admin_units;
+pub mod answer;
+pub mod codec;
+pub mod durable;
+pub mod error;
+pub mod facility;
+pub mod geo;
+pub mod ids;
+pub mod inspection;
+pub mod merge;
+pub mod ops;
+pub mod people;
+pub mod photo;
+pub mod record;
+pub mod store;
+pub mod template;
+pub mod text;
+pub mod violation;
+
+pub use error::{Error, Result};

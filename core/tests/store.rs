@@ -1,0 +1,340 @@
+//! The offline store end to end: a whole inspection, queries, reopening, and
+//! bad input that must leave the store unchanged.
+
+mod common;
+
+use common::*;
+use kiemtra_core::answer::{AnswerValue, YesNoNa};
+use kiemtra_core::error::{AnswerError, Error, LifecycleError, TemplateError, ValidationError};
+use kiemtra_core::ids::{FacilityId, InspectionId};
+use kiemtra_core::inspection::Status;
+use kiemtra_core::record::AnswerState;
+use kiemtra_core::store::Store;
+use kiemtra_core::template::{osh_general, TemplateRef};
+use kiemtra_core::violation::ViolationEdit;
+
+/// Everything observable about the store, to prove a failed call changed nothing.
+fn fingerprint(store: &Store) -> Vec<String> {
+    let mut out: Vec<String> = store
+        .operations()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{o:?}"))
+        .collect();
+    out.push(format!("{:?}", store.pending_operations().unwrap().len()));
+    for i in store.inspections().unwrap() {
+        out.push(format!("{:?}", store.snapshot(i.id).unwrap().record));
+    }
+    out.push(format!("{:?}", store.facilities().unwrap()));
+    out
+}
+
+#[test]
+fn a_whole_inspection_offline_and_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let id;
+    {
+        let store = Store::open(dir.path()).unwrap();
+        id = started_inspection(&store);
+        answer_all(&store, id, &["B5", "D4"], &["C3"]);
+        let snap = store.snapshot(id).unwrap();
+        // 350 workers: the council item (from 300 workers) is asked.
+        assert!(snap.checklist().iter().any(|l| l.item.code == "B3" && l.asked));
+        let violations = store.violations(id).unwrap();
+        let items: Vec<_> = violations.iter().map(|v| v.item.as_str()).collect();
+        assert_eq!(items, ["B5", "C3", "D4"]);
+        let c3 = &violations[1];
+        assert_eq!(c3.severity, kiemtra_core::template::Severity::Critical);
+        assert!(c3.legal_basis.iter().any(|l| l.instrument.contains("84/2015")));
+        assert!(c3.sanction.as_ref().unwrap().instrument.contains("12/2022"));
+        // Deadline = inspection date + remediation days (30 for C3).
+        let date = store.inspection(id).unwrap().date();
+        assert_eq!((c3.deadline - date).num_days(), 30);
+
+        let dismissed = store
+            .dismiss_violation(id, "B5", "Đã có kế hoạch, trình bày tại buổi kiểm tra")
+            .unwrap();
+        assert!(dismissed.is_dismissed());
+        let edited = store
+            .edit_violation(
+                id,
+                "D4",
+                ViolationEdit {
+                    requirement: Some("Lắp che chắn cho máy dập số 2".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(edited.requirement, "Lắp che chắn cho máy dập số 2");
+        store.close_findings(id).unwrap();
+        assert_eq!(
+            store.inspections_by_status(Status::FindingsClosed).unwrap().len(),
+            1
+        );
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let inspection = store.inspection(id).unwrap();
+    assert_eq!(inspection.status, Status::FindingsClosed);
+    assert!(store
+        .inspections_by_status(Status::InProgress)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.inspections_of_facility(inspection.facility).unwrap().len(),
+        1
+    );
+    let v = store.violations(id).unwrap();
+    assert_eq!(v.len(), 3);
+    assert_eq!(
+        v[0].dismissal.as_ref().unwrap().reason,
+        "Đã có kế hoạch, trình bày tại buổi kiểm tra"
+    );
+    assert_eq!(v[2].requirement, "Lắp che chắn cho máy dập số 2");
+    // Every change is a pending operation, in order, with no gaps.
+    let pending = store.pending_operations().unwrap();
+    assert!(pending.len() > 50);
+    assert!(pending.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    // The log goes on after reopening.
+    let before = store.operations().unwrap().len();
+    store.transition(id, Status::Sealed).unwrap();
+    let ops = store.operations().unwrap();
+    assert_eq!(ops.len(), before + 1);
+    assert_eq!(ops[before].seq, ops[before - 1].seq + 1);
+}
+
+#[test]
+fn changing_an_earlier_answer_updates_conditional_items_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = started_inspection(&store);
+    let asked = |store: &Store, code: &str| {
+        store
+            .snapshot(id)
+            .unwrap()
+            .checklist()
+            .iter()
+            .any(|l| l.item.code == code && l.asked)
+    };
+    assert!(!asked(&store, "B3"));
+    store.set_answer(id, "A1", AnswerValue::Count(300), None).unwrap();
+    assert!(asked(&store, "B3"));
+    store
+        .set_answer(id, "B3", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .unwrap();
+    assert_eq!(store.violations(id).unwrap().len(), 1);
+    // Down to 120 workers: the council is not required, the violation goes.
+    store.set_answer(id, "A1", AnswerValue::Count(120), None).unwrap();
+    assert!(!asked(&store, "B3"));
+    assert!(store.violations(id).unwrap().is_empty());
+    // A fact never proposes a violation.
+    store.set_answer(id, "A2", AnswerValue::Count(0), None).unwrap();
+    assert!(store.violations(id).unwrap().is_empty());
+}
+
+#[test]
+fn outreach_items_apply_only_to_their_facility_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = started_inspection(&store);
+    let err = store
+        .set_answer(id, "K1", AnswerValue::Count(10), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Answer(AnswerError::NotApplicable { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_input_is_a_typed_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = started_inspection(&store);
+    store.set_answer(id, "A1", AnswerValue::Count(10), None).unwrap();
+    let before = fingerprint(&store);
+
+    let mut f = facility(10);
+    f.name = "   ".into();
+    assert!(matches!(
+        store.add_facility(f),
+        Err(Error::Validation(ValidationError::Empty {
+            field: "facility name"
+        }))
+    ));
+    let mut f = facility(10);
+    f.tax_code = Some("12345".into());
+    assert!(matches!(
+        store.add_facility(f),
+        Err(Error::Validation(ValidationError::TaxCode { .. }))
+    ));
+    assert!(matches!(
+        store.add_inspector("", "Thanh tra viên", "Sở"),
+        Err(Error::Validation(_))
+    ));
+
+    // An answer of the wrong type.
+    let err = store
+        .set_answer(id, "B1", AnswerValue::Count(1), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Answer(AnswerError::WrongType { .. })),
+        "{err}"
+    );
+    // An unknown item.
+    let err = store
+        .set_answer(id, "Z9", AnswerValue::YesNoNa(YesNoNa::Yes), None)
+        .unwrap_err();
+    assert!(matches!(err, Error::Answer(AnswerError::UnknownItem(_))), "{err}");
+    // An item whose condition is not met (10 workers, council from 300).
+    let err = store
+        .set_answer(id, "B3", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Answer(AnswerError::NotAsked { .. })),
+        "{err}"
+    );
+    // A ratio whose part exceeds the whole.
+    store.set_answer(id, "A2", AnswerValue::Count(5), None).unwrap();
+    let before = {
+        let _ = before;
+        fingerprint(&store)
+    };
+    let err = store
+        .set_answer(
+            id,
+            "C3",
+            AnswerValue::Ratio {
+                numerator: 6,
+                denominator: 5,
+            },
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Answer(AnswerError::Invalid { .. })), "{err}");
+    // Empty text.
+    let err = store
+        .set_answer(id, "A1", AnswerValue::Count(10), Some("\u{0}"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err}");
+    // Transitions out of order.
+    let err = store.transition(id, Status::Sealed).unwrap_err();
+    assert!(
+        matches!(err, Error::Lifecycle(LifecycleError::Transition { .. })),
+        "{err}"
+    );
+    let err = store.start_inspection(id).unwrap_err();
+    assert!(
+        matches!(err, Error::Lifecycle(LifecycleError::Transition { .. })),
+        "{err}"
+    );
+    // Closing findings with unanswered items.
+    let err = store.close_findings(id).unwrap_err();
+    assert!(
+        matches!(err, Error::Lifecycle(LifecycleError::Unanswered { .. })),
+        "{err}"
+    );
+    // Violations that do not exist.
+    assert!(matches!(
+        store.dismiss_violation(id, "B1", "lý do"),
+        Err(Error::NotFound { .. })
+    ));
+    // Unknown records.
+    assert!(matches!(
+        store.start_inspection(InspectionId::new()),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(store
+        .inspections_of_facility(FacilityId::new())
+        .unwrap()
+        .is_empty());
+    // A corrupt template file.
+    assert!(matches!(
+        store.import_template_json("{ not json"),
+        Err(Error::Template(TemplateError::Syntax(_)))
+    ));
+    // A different template under a published id and version.
+    let mut changed = osh_general();
+    changed.title_vi = "Khác".into();
+    assert!(matches!(
+        store.install_template(&changed),
+        Err(Error::Template(TemplateError::AlreadyPublished { .. }))
+    ));
+    assert!(matches!(
+        store.template(&TemplateRef {
+            id: "nope".into(),
+            version: 1
+        }),
+        Err(Error::Template(TemplateError::Unknown { .. }))
+    ));
+    assert_eq!(fingerprint(&store), before);
+}
+
+#[test]
+fn sealed_and_closed_inspections_refuse_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = started_inspection(&store);
+    answer_all(&store, id, &["B1"], &[]);
+    store.close_findings(id).unwrap();
+    let before = fingerprint(&store);
+    let err = store
+        .set_answer(id, "B1", AnswerValue::YesNoNa(YesNoNa::Yes), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Lifecycle(LifecycleError::NotAllowed { .. })),
+        "{err}"
+    );
+    let err = store.dismiss_violation(id, "B1", "lý do").unwrap_err();
+    assert!(
+        matches!(err, Error::Lifecycle(LifecycleError::NotAllowed { .. })),
+        "{err}"
+    );
+    assert_eq!(fingerprint(&store), before);
+}
+
+#[test]
+fn decomposed_vietnamese_input_is_stored_as_nfc() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut f = facility(10);
+    f.name = "Co\u{0302}ng ty Thu\u{031B}\u{0323}c pha\u{0302}\u{0309}m".into();
+    let stored = store.add_facility(f).unwrap();
+    assert_eq!(stored.name, "Công ty Thực phẩm");
+    let id = started_inspection(&store);
+    store
+        .set_answer(id, "A1", AnswerValue::Count(10), Some("Ghi chu\u{0301}"))
+        .unwrap();
+    let snap = store.snapshot(id).unwrap();
+    let line = snap
+        .checklist()
+        .into_iter()
+        .find(|l| l.item.code == "A1")
+        .unwrap();
+    let AnswerState::Answered(v) = line.answer else {
+        panic!("A1 unanswered")
+    };
+    assert_eq!(v.value.note.as_deref(), Some("Ghi chú"));
+}
+
+#[test]
+fn a_store_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let _ = Store::open(dir.path()).unwrap();
+    }
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert(b"format_version", &99u32.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(Error::FormatTooNew {
+            found: 99,
+            supported: 1
+        })
+    ));
+}

@@ -1,0 +1,262 @@
+//! `KiemtraStore`: the device's offline store, as the apps see it.
+
+use std::sync::Arc;
+
+use kiemtra_core as core;
+use kiemtra_core::ids::{DelegationId, FacilityId, InspectionId, InspectorId};
+
+use crate::error::{parse, KiemtraError, Result};
+use crate::records::*;
+
+/// The offline store on the device. Every write returns only once it is on
+/// stable storage; a failed write changes nothing.
+#[derive(uniffi::Object)]
+pub struct KiemtraStore {
+    inner: core::store::Store,
+}
+
+fn inspection_id(s: &str) -> Result<InspectionId> {
+    parse("inspection id", s)
+}
+
+#[uniffi::export]
+impl KiemtraStore {
+    /// Opens (or creates) the store in the folder `path`.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            inner: core::store::Store::open(path)?,
+        }))
+    }
+
+    /// This installation's id, created when the store was.
+    pub fn device_id(&self) -> String {
+        self.inner.device_id().to_string()
+    }
+
+    /// Installs the built-in general OSH checklist and returns its summary.
+    pub fn install_builtin_templates(&self) -> Result<Vec<TemplateSummary>> {
+        let mut out = Vec::new();
+        for t in core::template::builtin_templates() {
+            self.inner.install_template(&t)?;
+            out.push(TemplateSummary::from(&t));
+        }
+        Ok(out)
+    }
+
+    /// Validates and installs a template file (`kiemtra-template/1`, JSON).
+    pub fn import_template(&self, json: String) -> Result<TemplateSummary> {
+        Ok(TemplateSummary::from(&self.inner.import_template_json(&json)?))
+    }
+
+    pub fn templates(&self) -> Result<Vec<TemplateSummary>> {
+        Ok(self
+            .inner
+            .templates()?
+            .iter()
+            .map(TemplateSummary::from)
+            .collect())
+    }
+
+    pub fn add_inspector(&self, name: String, title: String, agency: String) -> Result<Inspector> {
+        Ok(self.inner.add_inspector(&name, &title, &agency)?.into())
+    }
+
+    /// Sets who uses this device: the author of the operations it records.
+    pub fn set_identity(&self, inspector_id: String) -> Result<()> {
+        let id: InspectorId = parse("inspector id", &inspector_id)?;
+        Ok(self.inner.set_identity(id)?)
+    }
+
+    pub fn add_delegation(
+        &self,
+        name: String,
+        decision: String,
+        leader_id: String,
+        members: Vec<DelegationMember>,
+    ) -> Result<Delegation> {
+        let leader: InspectorId = parse("inspector id", &leader_id)?;
+        let members = members
+            .into_iter()
+            .map(|m| {
+                Ok(core::people::DelegationMember {
+                    inspector: parse("inspector id", &m.inspector_id)?,
+                    role: m.role.into(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .inner
+            .add_delegation(&name, &decision, leader, members)?
+            .into())
+    }
+
+    pub fn add_facility(&self, facility: NewFacility) -> Result<Facility> {
+        let new = core::facility::NewFacility {
+            kind: facility.kind.into(),
+            name: facility.name,
+            tax_code: facility.tax_code,
+            street: facility.street,
+            unit: facility.unit,
+            sector: facility.sector,
+            workforce: facility.workforce,
+            high_risk: facility.high_risk,
+        };
+        Ok(self.inner.add_facility(new)?.into())
+    }
+
+    pub fn facilities(&self) -> Result<Vec<Facility>> {
+        Ok(self.inner.facilities()?.into_iter().map(Into::into).collect())
+    }
+
+    pub fn create_inspection(&self, new: NewInspection) -> Result<Inspection> {
+        let location = match (new.latitude, new.longitude) {
+            (Some(lat), Some(lon)) => Some(core::geo::GeoPoint::from_degrees(lat, lon)?),
+            (None, None) => None,
+            _ => {
+                return Err(KiemtraError::InvalidInput {
+                    reason: "a location needs both latitude and longitude".into(),
+                })
+            }
+        };
+        let facility: FacilityId = parse("facility id", &new.facility_id)?;
+        let delegation: DelegationId = parse("delegation id", &new.delegation_id)?;
+        let inspection = self.inner.create_inspection(core::store::NewInspection {
+            kind: new.kind.into(),
+            facility,
+            template: core::template::TemplateRef {
+                id: new.template_id,
+                version: new.template_version,
+            },
+            delegation,
+            planned_date: parse("planned date (YYYY-MM-DD)", &new.planned_date)?,
+            location,
+        })?;
+        Ok(inspection.into())
+    }
+
+    pub fn inspection(&self, inspection_id: String) -> Result<Inspection> {
+        Ok(self
+            .inner
+            .inspection(self::inspection_id(&inspection_id)?)?
+            .into())
+    }
+
+    pub fn inspections_by_status(&self, status: Status) -> Result<Vec<Inspection>> {
+        Ok(self
+            .inner
+            .inspections_by_status(status.into())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn inspections_of_facility(&self, facility_id: String) -> Result<Vec<Inspection>> {
+        let id: FacilityId = parse("facility id", &facility_id)?;
+        Ok(self
+            .inner
+            .inspections_of_facility(id)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Draft → InProgress.
+    pub fn start_inspection(&self, inspection_id: String) -> Result<Inspection> {
+        Ok(self
+            .inner
+            .start_inspection(self::inspection_id(&inspection_id)?)?
+            .into())
+    }
+
+    /// InProgress → FindingsClosed; refused while asked items are unanswered or in conflict.
+    pub fn close_findings(&self, inspection_id: String) -> Result<Inspection> {
+        Ok(self
+            .inner
+            .close_findings(self::inspection_id(&inspection_id)?)?
+            .into())
+    }
+
+    /// Any single step of the lifecycle; an out-of-order step is refused.
+    pub fn transition(&self, inspection_id: String, to: Status) -> Result<Inspection> {
+        Ok(self
+            .inner
+            .transition(self::inspection_id(&inspection_id)?, to.into())?
+            .into())
+    }
+
+    /// The checklist in template order, with what is asked and what is answered.
+    pub fn checklist(&self, inspection_id: String) -> Result<Vec<ChecklistLine>> {
+        let snap = self.inner.snapshot(self::inspection_id(&inspection_id)?)?;
+        Ok(snap.checklist().into_iter().map(Into::into).collect())
+    }
+
+    pub fn set_answer(
+        &self,
+        inspection_id: String,
+        item_code: String,
+        value: AnswerValue,
+        note: Option<String>,
+    ) -> Result<()> {
+        Ok(self.inner.set_answer(
+            self::inspection_id(&inspection_id)?,
+            &item_code,
+            value.into(),
+            note.as_deref(),
+        )?)
+    }
+
+    /// Violations proposed by non-compliant answers, with edits and dismissals.
+    pub fn violations(&self, inspection_id: String) -> Result<Vec<Violation>> {
+        Ok(self
+            .inner
+            .violations(self::inspection_id(&inspection_id)?)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn edit_violation(
+        &self,
+        inspection_id: String,
+        item_code: String,
+        edit: ViolationEdit,
+    ) -> Result<Violation> {
+        let edit = core::violation::ViolationEdit {
+            requirement: edit.requirement,
+            deadline: edit
+                .deadline
+                .map(|d| parse("deadline (YYYY-MM-DD)", &d))
+                .transpose()?,
+            severity: edit.severity.map(Into::into),
+            dismissed: None,
+        };
+        Ok(self
+            .inner
+            .edit_violation(self::inspection_id(&inspection_id)?, &item_code, edit)?
+            .into())
+    }
+
+    /// Dismisses a proposed violation; it stays on record as dismissed, with the reason.
+    pub fn dismiss_violation(
+        &self,
+        inspection_id: String,
+        item_code: String,
+        reason: String,
+    ) -> Result<Violation> {
+        Ok(self
+            .inner
+            .dismiss_violation(self::inspection_id(&inspection_id)?, &item_code, &reason)?
+            .into())
+    }
+
+    /// Operations recorded on this device and not yet accepted by the server.
+    pub fn pending_operations(&self) -> Result<Vec<PendingOperation>> {
+        Ok(self
+            .inner
+            .pending_operations()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the Rust tests of the whole
+# workspace (end-to-end tests start the real server binary on loopback), and
+# the Python tests of freshly generated uniffi bindings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
+scripts/setup.sh
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== Rust tests"
+cargo test --workspace --locked
+
+echo "== Python bindings"
+# The cdylib and the generator are built by separate cargo commands: built
+# together, feature unification links the whole generator into the library.
+cargo build --locked -p kiemtra-mobile
+cargo build --locked -p uniffi-bindgen
+# Regenerated on every run: a stale .py beside a newer library mis-calls silently.
+rm -rf build/python
+mkdir -p build/python
+"$target/debug/uniffi-bindgen" generate --library "$target/debug/libkiemtra_mobile.so" \
+  --language python --out-dir build/python >/dev/null
+cp "$target/debug/libkiemtra_mobile.so" build/python/
+KIEMTRA_PY_BINDINGS="$PWD/build/python" .venv/bin/python -m pytest -q tests/python

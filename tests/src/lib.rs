@@ -1,0 +1,99 @@
+//! Support for the end-to-end tests: running the real `kiemtra-server`
+//! binary on loopback and talking to it over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The `kiemtra-server` binary of this workspace, built once per test run.
+pub fn server_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/<test-binary> -> target/<profile>/kiemtra-server
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+        let bin = profile_dir.join("kiemtra-server");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // Cargo builds a package's binaries only for that package's own tests,
+        // so build it here (a no-op when it is up to date).
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "kiemtra-server", "--bin", "kiemtra-server"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building kiemtra-server failed");
+        assert!(bin.exists(), "{} missing", bin.display());
+        bin
+    })
+}
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Starts `kiemtra-server serve` on port 0 of loopback with `data` as its folder.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(server_binary())
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kiemtra-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Server {
+            child,
+            addr,
+            data: data.to_path_buf(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        ureq::get(&self.url(path))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .body_mut()
+            .read_json()
+            .expect("JSON body")
+    }
+
+    /// SIGTERM and wait: a graceful stop.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILL: the process dies wherever it is.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,45 @@
+//! The real server binary on loopback: it starts on its embedded default
+//! (sled in a folder), answers health, seeds demo data once, and keeps it
+//! across restarts.
+
+use kiemtra_tests::Server;
+
+#[test]
+fn serves_health_and_demo_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--demo"]);
+    let health = server.get_json("/health");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["format"], 1);
+    let templates = server.get_json("/api/v1/templates");
+    assert_eq!(templates.as_array().unwrap().len(), 1);
+    assert_eq!(templates[0]["id"], "osh-general");
+    assert_eq!(templates[0]["items"], 51);
+    server.stop();
+
+    // Restarted with --demo again: seeded once, data still there.
+    let server = Server::start(dir.path(), &["--demo"]);
+    assert_eq!(server.get_json("/api/v1/templates").as_array().unwrap().len(), 1);
+    server.kill();
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(
+        server.get_json("/api/v1/templates")[0]["title_vi"],
+        "Kiểm tra công tác an toàn, vệ sinh lao động tại cơ sở"
+    );
+    let missing = ureq::get(&server.url("/no-such-page")).call();
+    assert!(matches!(missing, Err(ureq::Error::StatusCode(404))));
+}
+
+#[test]
+fn refuses_a_data_folder_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let out = std::process::Command::new(kiemtra_tests::server_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kiemtra-server:"));
+}
