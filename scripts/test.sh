@@ -18,7 +18,7 @@ cargo test --workspace --locked
 echo "== Python bindings"
 # The cdylib and the generator are built by separate cargo commands: built
 # together, feature unification links the whole generator into the library.
-cargo build --locked -p kiemtra-mobile
+cargo build --locked -p kiemtra-mobile -p kiemtra-server
 cargo build --locked -p uniffi-bindgen
 # Regenerated on every run: a stale .py beside a newer library mis-calls silently.
 rm -rf build/python
@@ -26,4 +26,5 @@ mkdir -p build/python
 "$target/debug/uniffi-bindgen" generate --library "$target/debug/libkiemtra_mobile.so" \
   --language python --out-dir build/python >/dev/null
 cp "$target/debug/libkiemtra_mobile.so" build/python/
-KIEMTRA_PY_BINDINGS="$PWD/build/python" .venv/bin/python -m pytest -q tests/python
+KIEMTRA_PY_BINDINGS="$PWD/build/python" KIEMTRA_SERVER_BIN="$target/debug/kiemtra-server" \
+  .venv/bin/python -m pytest -q tests/python

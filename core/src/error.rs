@@ -91,6 +91,10 @@ pub enum Error {
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]
     Photo(#[from] crate::photo::PhotoError),
+    #[error(transparent)]
+    Minutes(#[from] crate::minutes::MinutesError),
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
     #[error("{kind} {id} not found")]
     NotFound { kind: &'static str, id: String },
     #[error("stored data could not be decoded: {0}")]

@@ -9,10 +9,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::AnswerEntry;
+use crate::evidence::PhotoRecord;
 use crate::facility::Facility;
 use crate::ids::{DeviceId, InspectionId, InspectorId, OpId};
 use crate::inspection::{Inspection, Status};
+use crate::minutes::{Hash32, MinutesSignature};
 use crate::people::{Delegation, Inspector};
+use crate::sync::wire::Certificate;
+use crate::template::ChecklistTemplate;
 use crate::violation::ViolationEdit;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +54,33 @@ pub enum Payload {
         edit: ViolationEdit,
         supersedes: Vec<OpId>,
     },
+    /// A photo attached to the inspection or one of its items.
+    AddPhoto {
+        inspection: InspectionId,
+        photo: PhotoRecord,
+    },
+    /// The minutes drawn up from closed findings (or an amendment of sealed
+    /// minutes), as their canonical bytes: what everyone signs.
+    DrawUpMinutes {
+        inspection: InspectionId,
+        #[serde(with = "serde_bytes")]
+        canonical: Vec<u8>,
+    },
+    /// One signature on the minutes whose content hash is given; the
+    /// leader's signature seals the inspection.
+    SignMinutes {
+        inspection: InspectionId,
+        content_hash: Hash32,
+        signature: MinutesSignature,
+    },
+    /// The server published a checklist template (server-authored).
+    PublishTemplate(ChecklistTemplate),
+    /// The server certified a device's key for an inspector (server-authored).
+    CertifyDevice(Certificate),
+    /// The server revoked a device: its key no longer authenticates (server-authored).
+    RevokeDevice {
+        device: DeviceId,
+    },
 }
 
 impl Payload {
@@ -59,8 +90,16 @@ impl Payload {
             Payload::CreateInspection(i) => Some(i.id),
             Payload::Transition { inspection, .. }
             | Payload::SetAnswer { inspection, .. }
-            | Payload::EditViolation { inspection, .. } => Some(*inspection),
-            Payload::PutFacility(_) | Payload::PutInspector(_) | Payload::PutDelegation(_) => None,
+            | Payload::EditViolation { inspection, .. }
+            | Payload::AddPhoto { inspection, .. }
+            | Payload::DrawUpMinutes { inspection, .. }
+            | Payload::SignMinutes { inspection, .. } => Some(*inspection),
+            Payload::PutFacility(_)
+            | Payload::PutInspector(_)
+            | Payload::PutDelegation(_)
+            | Payload::PublishTemplate(_)
+            | Payload::CertifyDevice(_)
+            | Payload::RevokeDevice { .. } => None,
         }
     }
 
@@ -74,6 +113,12 @@ impl Payload {
             Payload::Transition { .. } => "transition",
             Payload::SetAnswer { .. } => "set_answer",
             Payload::EditViolation { .. } => "edit_violation",
+            Payload::AddPhoto { .. } => "add_photo",
+            Payload::DrawUpMinutes { .. } => "draw_up_minutes",
+            Payload::SignMinutes { .. } => "sign_minutes",
+            Payload::PublishTemplate(_) => "publish_template",
+            Payload::CertifyDevice(_) => "certify_device",
+            Payload::RevokeDevice { .. } => "revoke_device",
         }
     }
 }

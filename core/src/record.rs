@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::answer::{compliance, AnswerEntry, Compliance};
 use crate::error::{AnswerError, Error, LifecycleError};
+use crate::evidence::PhotoRecord;
 use crate::facility::FacilityKind;
 use crate::inspection::{Inspection, Status};
 use crate::merge::{MvRegister, Version};
+use crate::minutes::{Hash32, MinutesSignature, SignedMinutes, TrustedKeys};
 use crate::ops::{Operation, Payload};
+use crate::people::Role;
 use crate::template::{ChecklistTemplate, Item, Section};
 use crate::violation::{Dismissal, Violation, ViolationEdit, ViolationStatus};
 
@@ -21,12 +24,53 @@ pub struct InspectionRecord {
     pub inspection: Inspection,
     pub answers: BTreeMap<String, MvRegister<AnswerEntry>>,
     pub violation_edits: BTreeMap<String, MvRegister<ViolationEdit>>,
+    /// Photos by `PhotoRecord::key`; evidence is only ever added.
+    #[serde(default)]
+    pub photos: BTreeMap<String, PhotoRecord>,
+    /// Versions of the minutes by content hash (hex), with their signatures.
+    #[serde(default)]
+    pub minutes: BTreeMap<String, MinutesVersion>,
+}
+
+/// One version of the minutes: its canonical bytes and the signatures gathered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesVersion {
+    #[serde(with = "serde_bytes")]
+    pub canonical: Vec<u8>,
+    /// Kept sorted by signer, so merged records compare equal.
+    pub signatures: Vec<MinutesSignature>,
+}
+
+impl MinutesVersion {
+    pub fn signed(&self) -> Result<SignedMinutes, crate::minutes::MinutesError> {
+        SignedMinutes::from_parts(self.canonical.clone(), self.signatures.clone())
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.signatures.iter().any(|s| s.role == Role::Leader)
+    }
 }
 
 /// What `apply` needs to judge an operation.
 pub struct Context<'a> {
     pub template: &'a ChecklistTemplate,
     pub facility_kind: FacilityKind,
+    /// The certified keys (the server's registry); when given, a minutes
+    /// signature must use the signer's certified key.
+    pub trusted_keys: Option<&'a TrustedKeys>,
+}
+
+/// A signature made elsewhere, presented as a key store that can only
+/// "sign" by returning it: `SignedMinutes::sign` then runs every check on it.
+struct PresentedSignature(MinutesSignature);
+
+impl crate::identity::KeyStore for PresentedSignature {
+    fn public_key(&self) -> Result<[u8; 32], crate::identity::IdentityError> {
+        Ok(self.0.public_key.0)
+    }
+    fn sign(&self, _message: &[u8]) -> Result<[u8; 64], crate::identity::IdentityError> {
+        Ok(self.0.signature.0)
+    }
 }
 
 /// An answer's state in the checklist.
@@ -54,6 +98,8 @@ impl InspectionRecord {
             inspection,
             answers: BTreeMap::new(),
             violation_edits: BTreeMap::new(),
+            photos: BTreeMap::new(),
+            minutes: BTreeMap::new(),
         }
     }
 
@@ -143,31 +189,44 @@ impl InspectionRecord {
         out
     }
 
-    /// Checks and applies an operation to this inspection. On error nothing changed.
+    /// Checks and applies an operation: what the authoring device and the
+    /// server do before accepting it. On error nothing changed.
     pub fn apply(&mut self, op: &Operation, ctx: &Context<'_>) -> Result<(), Error> {
+        self.check(op, ctx)?;
+        self.merge(op);
+        Ok(())
+    }
+
+    /// Whether `op` may be accepted on this inspection as it stands: the
+    /// lifecycle, the item, the answer's type, the violation's existence.
+    pub fn check(&self, op: &Operation, ctx: &Context<'_>) -> Result<(), Error> {
         let status = self.inspection.status;
         match &op.payload {
             Payload::Transition { to, .. } => {
                 if *to <= status {
-                    // Already there (a replayed or concurrent transition): nothing to do.
+                    // Already there (a replayed or concurrent transition): harmless.
                     return Ok(());
                 }
                 status.check_transition(*to)?;
                 if *to == Status::FindingsClosed {
                     self.check_findings_complete(ctx)?;
                 }
-                if *to == Status::InProgress {
-                    self.inspection.started_at = Some(op.at);
+                if *to == Status::Sealed {
+                    return Err(LifecycleError::NotAllowed {
+                        status,
+                        action: "sealing other than by the leader's signature on the minutes",
+                    }
+                    .into());
                 }
-                self.inspection.status = *to;
                 Ok(())
             }
-            Payload::SetAnswer {
-                item,
-                entry,
-                supersedes,
+            Payload::DrawUpMinutes { canonical, .. } => self.check_draw_up(canonical),
+            Payload::SignMinutes {
+                content_hash,
+                signature,
                 ..
-            } => {
+            } => self.check_signature(content_hash, signature, ctx),
+            Payload::SetAnswer { item, entry, .. } => {
                 if !status.findings_open() {
                     return Err(LifecycleError::NotAllowed {
                         status,
@@ -190,28 +249,17 @@ impl InspectionRecord {
                     }
                     .into());
                 }
-                let value = entry.value.clone().validate_for(it)?;
-                let version = Version {
-                    op: op.id,
-                    author: op.author,
-                    at: op.at,
-                    value: AnswerEntry {
-                        value,
-                        note: entry.note.clone(),
-                    },
-                };
-                self.answers
-                    .entry(item.clone())
-                    .or_default()
-                    .apply(version, supersedes);
+                let normalised = entry.value.clone().validate_for(it)?;
+                if normalised != entry.value {
+                    return Err(AnswerError::Invalid {
+                        item: item.clone(),
+                        reason: "text is not in normal form (NFC, trimmed)".into(),
+                    }
+                    .into());
+                }
                 Ok(())
             }
-            Payload::EditViolation {
-                item,
-                edit,
-                supersedes,
-                ..
-            } => {
+            Payload::EditViolation { item, .. } => {
                 if !status.findings_open() {
                     return Err(LifecycleError::NotAllowed {
                         status,
@@ -225,6 +273,74 @@ impl InspectionRecord {
                         id: item.clone(),
                     });
                 }
+                Ok(())
+            }
+            Payload::AddPhoto { photo, .. } => {
+                if !status.findings_open() {
+                    return Err(LifecycleError::NotAllowed {
+                        status,
+                        action: "adding photos",
+                    }
+                    .into());
+                }
+                if let Some(item) = &photo.item {
+                    if ctx.template.item(item).is_none() {
+                        return Err(AnswerError::UnknownItem(item.clone()).into());
+                    }
+                }
+                Ok(())
+            }
+            Payload::CreateInspection(_)
+            | Payload::PutFacility(_)
+            | Payload::PutInspector(_)
+            | Payload::PutDelegation(_)
+            | Payload::PublishTemplate(_)
+            | Payload::CertifyDevice(_)
+            | Payload::RevokeDevice { .. } => Ok(()),
+        }
+    }
+
+    /// Merges an accepted operation. Commutative and idempotent: replicas
+    /// that merged the same operations, in any order and with any
+    /// duplicates, hold equal records. Never fails: checking is `check`'s job.
+    pub fn merge(&mut self, op: &Operation) {
+        match &op.payload {
+            Payload::Transition { to, .. } => {
+                // Status only moves forward, so the highest one seen wins.
+                if *to > self.inspection.status {
+                    self.inspection.status = *to;
+                }
+                if *to == Status::InProgress {
+                    // Two devices may both start it: the earliest start counts.
+                    self.inspection.started_at = Some(match self.inspection.started_at {
+                        Some(t) if t <= op.at => t,
+                        _ => op.at,
+                    });
+                }
+            }
+            Payload::SetAnswer {
+                item,
+                entry,
+                supersedes,
+                ..
+            } => {
+                let version = Version {
+                    op: op.id,
+                    author: op.author,
+                    at: op.at,
+                    value: entry.clone(),
+                };
+                self.answers
+                    .entry(item.clone())
+                    .or_default()
+                    .apply(version, supersedes);
+            }
+            Payload::EditViolation {
+                item,
+                edit,
+                supersedes,
+                ..
+            } => {
                 let version = Version {
                     op: op.id,
                     author: op.author,
@@ -235,13 +351,132 @@ impl InspectionRecord {
                     .entry(item.clone())
                     .or_default()
                     .apply(version, supersedes);
-                Ok(())
+            }
+            Payload::AddPhoto { photo, .. } => {
+                // Add-only, keyed by content: duplicates and order do not matter.
+                self.photos.entry(photo.key()).or_insert_with(|| photo.clone());
+            }
+            Payload::DrawUpMinutes { canonical, .. } => {
+                let hash = crate::minutes::content_hash(canonical).to_hex();
+                self.minutes.entry(hash).or_insert_with(|| MinutesVersion {
+                    canonical: canonical.clone(),
+                    signatures: Vec::new(),
+                });
+            }
+            Payload::SignMinutes {
+                content_hash,
+                signature,
+                ..
+            } => {
+                if let Some(version) = self.minutes.get_mut(&content_hash.to_hex()) {
+                    if !version.signatures.iter().any(|s| s.signer == signature.signer) {
+                        let at = version
+                            .signatures
+                            .partition_point(|s| s.signer < signature.signer);
+                        version.signatures.insert(at, signature.clone());
+                    }
+                    if signature.role == Role::Leader && self.inspection.status < Status::Sealed {
+                        self.inspection.status = Status::Sealed;
+                    }
+                }
             }
             Payload::CreateInspection(_)
             | Payload::PutFacility(_)
             | Payload::PutInspector(_)
-            | Payload::PutDelegation(_) => Ok(()),
+            | Payload::PutDelegation(_)
+            | Payload::PublishTemplate(_)
+            | Payload::CertifyDevice(_)
+            | Payload::RevokeDevice { .. } => {}
         }
+    }
+
+    /// The newest version of the minutes: the one no other version amends.
+    pub fn current_minutes(&self) -> Option<&MinutesVersion> {
+        let cited: std::collections::BTreeSet<String> = self
+            .minutes
+            .values()
+            .filter_map(|v| crate::minutes::decode_canonical(&v.canonical).ok())
+            .filter_map(|d| d.previous.map(|p| p.to_hex()))
+            .collect();
+        self.minutes
+            .iter()
+            .filter(|(h, _)| !cited.contains(*h))
+            .map(|(_, v)| v)
+            .next()
+    }
+
+    fn check_draw_up(&self, canonical: &[u8]) -> Result<(), Error> {
+        let status = self.inspection.status;
+        let doc = crate::minutes::decode_canonical(canonical)?;
+        if doc.inspection_id != self.inspection.id.to_string() {
+            return Err(crate::error::ValidationError::Invalid {
+                field: "minutes",
+                reason: "drawn up for another inspection".into(),
+            }
+            .into());
+        }
+        match self.current_minutes() {
+            None if status == Status::FindingsClosed && doc.previous.is_none() => Ok(()),
+            None => Err(LifecycleError::NotAllowed {
+                status,
+                action: "drawing up minutes before the findings are closed",
+            }
+            .into()),
+            Some(current) if !current.is_sealed() => Err(LifecycleError::NotAllowed {
+                status,
+                action: "drawing up new minutes while the current ones await signatures",
+            }
+            .into()),
+            Some(current) => {
+                let hash = crate::minutes::content_hash(&current.canonical);
+                if doc.previous != Some(hash) {
+                    return Err(LifecycleError::NotAllowed {
+                        status,
+                        action: "an amendment that does not cite the current minutes",
+                    }
+                    .into());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A signature is accepted when it is on the current, unsealed minutes,
+    /// by a listed member with the key the minutes name, verifies strictly,
+    /// is the signer's first, and — for the leader — comes last.
+    fn check_signature(&self, hash: &Hash32, sig: &MinutesSignature, ctx: &Context<'_>) -> Result<(), Error> {
+        let status = self.inspection.status;
+        let version = self.minutes.get(&hash.to_hex()).ok_or_else(|| Error::NotFound {
+            kind: "minutes",
+            id: hash.to_hex(),
+        })?;
+        if self.current_minutes().map(|c| &c.canonical) != Some(&version.canonical) {
+            return Err(LifecycleError::NotAllowed {
+                status,
+                action: "signing minutes that were replaced by an amendment",
+            }
+            .into());
+        }
+        let mut signed = version.signed()?;
+        // `sign` re-checks membership, key, order and the signature itself.
+        let key = PresentedSignature(sig.clone());
+        let signer: crate::ids::InspectorId = sig.signer.parse()?;
+        let made = signed.sign(signer, &key)?;
+        if made.role != sig.role {
+            return Err(crate::minutes::MinutesError::NotAMember {
+                signer: sig.signer.clone(),
+            }
+            .into());
+        }
+        if let Some(trusted) = ctx.trusted_keys {
+            if trusted.find(&sig.signer, &sig.public_key).is_none() {
+                return Err(crate::minutes::MinutesError::KeyMismatch {
+                    signer: sig.signer.clone(),
+                }
+                .into());
+            }
+        }
+        Ok(())
     }
 
     fn check_findings_complete(&self, ctx: &Context<'_>) -> Result<(), LifecycleError> {

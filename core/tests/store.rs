@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use kiemtra_core::answer::{AnswerValue, YesNoNa};
 use kiemtra_core::error::{AnswerError, Error, LifecycleError, TemplateError, ValidationError};
+use kiemtra_core::identity::DeviceKey;
 use kiemtra_core::ids::{FacilityId, InspectionId};
 use kiemtra_core::inspection::Status;
 use kiemtra_core::record::AnswerState;
@@ -96,10 +97,53 @@ fn a_whole_inspection_offline_and_after_reopening() {
     assert!(pending.windows(2).all(|w| w[1].seq == w[0].seq + 1));
     // The log goes on after reopening.
     let before = store.operations().unwrap().len();
-    store.transition(id, Status::Sealed).unwrap();
+    assert!(matches!(
+        store.transition(id, Status::Sealed),
+        Err(Error::Lifecycle(LifecycleError::NotAllowed { .. }))
+    ));
+    let delegation = store.delegation(inspection.delegation).unwrap().unwrap();
+    let leader = delegation.leader().unwrap();
+    let member = delegation
+        .members
+        .iter()
+        .find(|m| m.inspector != leader)
+        .unwrap()
+        .inspector;
+    let (lk, mk) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+    store
+        .draw_up_minutes(id, minutes_info(&[(leader, &lk), (member, &mk)]))
+        .unwrap();
+    // The leader signs last.
+    assert!(store.sign_minutes(id, leader, &lk).is_err());
+    store.sign_minutes(id, member, &mk).unwrap();
+    // A forged signature (another key under the member's name) is refused.
+    assert!(store
+        .sign_minutes(id, member, &DeviceKey::generate().unwrap())
+        .is_err());
+    let sealed = store.sign_minutes(id, leader, &lk).unwrap();
+    assert!(sealed.is_sealed());
+    assert_eq!(store.inspection(id).unwrap().status, Status::Sealed);
     let ops = store.operations().unwrap();
-    assert_eq!(ops.len(), before + 1);
+    assert_eq!(ops.len(), before + 3);
     assert_eq!(ops[before].seq, ops[before - 1].seq + 1);
+    // Sealed: answers, violations and photos can no longer change.
+    assert!(matches!(
+        store.set_answer(id, "A1", AnswerValue::Count(1), None),
+        Err(Error::Lifecycle(LifecycleError::NotAllowed { .. }))
+    ));
+    // The bundle verifies offline with the signers' keys.
+    let mut keys = kiemtra_core::minutes::TrustedKeys::default();
+    keys.insert(&leader.to_string(), lk.public_key_bytes(), "Trưởng đoàn")
+        .unwrap();
+    keys.insert(&member.to_string(), mk.public_key_bytes(), "Thành viên")
+        .unwrap();
+    let bundle = store.minutes_bundle(id, Some(&keys)).unwrap();
+    let report = kiemtra_core::minutes::verify_file(&bundle.to_bytes().unwrap()).unwrap();
+    assert!(report.is_valid(), "{report}");
+    let pdf = store
+        .minutes_pdf(id, "https://kiemtra.example.vn/verify", Some(&keys))
+        .unwrap();
+    assert!(kiemtra_core::minutes::verify_file(&pdf).unwrap().is_valid());
 }
 
 #[test]

@@ -24,6 +24,47 @@ pub enum KiemtraError {
     /// The device storage failed (disk full, damaged data): the data on the device is unchanged.
     #[error("storage problem: {reason}")]
     Storage { reason: String },
+    /// No answer from the server (offline, dropped connection): nothing is lost, sync again later.
+    #[error("network problem: {reason}")]
+    Network { reason: String },
+    /// The server does not accept this device (not enrolled, revoked, wrong or used code).
+    #[error("not authorised: {reason}")]
+    Auth { reason: String },
+    /// The server failed or answered something unexpected: sync again later.
+    #[error("server problem: {reason}")]
+    Server { reason: String },
+}
+
+impl From<kiemtra_core::sync::SyncError> for KiemtraError {
+    fn from(e: kiemtra_core::sync::SyncError) -> Self {
+        use kiemtra_core::sync::SyncError as S;
+        let reason = e.to_string();
+        match e {
+            S::Network(_) => Self::Network { reason },
+            S::Auth(_) => Self::Auth { reason },
+            S::Refused(_) => Self::NotAllowed { reason },
+            S::Server(_) | S::Protocol(_) => Self::Server { reason },
+            S::Config(_) => Self::InvalidInput { reason },
+            S::Key(_) => Self::Storage { reason },
+            S::Store(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<kiemtra_core::identity::IdentityError> for KiemtraError {
+    fn from(e: kiemtra_core::identity::IdentityError) -> Self {
+        Self::Storage {
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KiemtraError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Storage {
+            reason: format!("the app's callback failed: {}", e.reason),
+        }
+    }
 }
 
 impl From<CoreError> for KiemtraError {
@@ -35,11 +76,14 @@ impl From<CoreError> for KiemtraError {
             CoreError::Template(_) => Self::Template { reason },
             CoreError::Photo(_) => Self::Photo { reason },
             CoreError::NotFound { .. } => Self::NotFound { reason },
+            CoreError::Minutes(kiemtra_core::minutes::MinutesError::Identity(_)) | CoreError::Identity(_) => {
+                Self::Storage { reason }
+            }
+            // Signing order, wrong key, sealed minutes, incomplete findings: what the person did.
+            CoreError::Minutes(_) => Self::NotAllowed { reason },
             CoreError::Codec(_) | CoreError::Storage(_) | CoreError::FormatTooNew { .. } => {
                 Self::Storage { reason }
             }
-            #[allow(unreachable_patterns)]
-            _ => Self::Storage { reason },
         }
     }
 }

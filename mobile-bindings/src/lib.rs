@@ -5,13 +5,22 @@
 //! - `error`: the one error enum the apps see.
 //! - `records`: the records and enums that cross the FFI.
 //! - `store`: `KiemtraStore`, the offline store object.
+//! - `keys`: the device key behind a foreign trait (Keystore, Keychain).
+//! - `sync`: sync progress and reports.
+//! - `minutes`: drawing up, signing, exporting and verifying the minutes.
 
 uniffi::setup_scaffolding!();
 
 mod error;
+mod keys;
+mod minutes;
 mod records;
 mod store;
+mod sync;
 
 pub use error::KiemtraError;
+pub use keys::DeviceKeyStore;
+pub use minutes::*;
 pub use records::*;
 pub use store::KiemtraStore;
+pub use sync::*;

@@ -548,3 +548,45 @@ impl From<&core::template::ChecklistTemplate> for TemplateSummary {
         }
     }
 }
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Photo {
+    pub item_code: Option<String>,
+    pub caption: Option<String>,
+    /// SHA-256 (hex) of the stored upright JPEG; fetch it with `KiemtraStore.blob`.
+    pub image_sha256: String,
+    pub image_width: u32,
+    pub image_height: u32,
+    pub image_size: u64,
+    pub thumbnail_sha256: String,
+    pub thumbnail_width: u32,
+    pub thumbnail_height: u32,
+    /// SHA-256 (hex) and size of the file as the camera wrote it.
+    pub original_sha256: String,
+    pub original_size: u64,
+    /// EXIF capture time as written by the camera (`YYYY-MM-DDTHH:MM:SS`).
+    pub captured_at: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl From<core::evidence::PhotoRecord> for Photo {
+    fn from(p: core::evidence::PhotoRecord) -> Self {
+        Self {
+            item_code: p.item,
+            caption: p.caption,
+            image_sha256: p.image.sha256,
+            image_width: p.image.width,
+            image_height: p.image.height,
+            image_size: p.image.size,
+            thumbnail_sha256: p.thumbnail.sha256,
+            thumbnail_width: p.thumbnail.width,
+            thumbnail_height: p.thumbnail.height,
+            original_sha256: p.original_sha256,
+            original_size: p.original_size,
+            captured_at: p.captured_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            latitude: p.position.map(|g| g.lat()),
+            longitude: p.position.map(|g| g.lon()),
+        }
+    }
+}

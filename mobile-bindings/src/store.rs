@@ -13,6 +13,7 @@ use crate::records::*;
 #[derive(uniffi::Object)]
 pub struct KiemtraStore {
     inner: core::store::Store,
+    key: Arc<dyn core::identity::KeyStore>,
 }
 
 fn inspection_id(s: &str) -> Result<InspectionId> {
@@ -21,12 +22,193 @@ fn inspection_id(s: &str) -> Result<InspectionId> {
 
 #[uniffi::export]
 impl KiemtraStore {
-    /// Opens (or creates) the store in the folder `path`.
+    /// Opens (or creates) the store in the folder `path`, with the device
+    /// key in a file beside the data (created on first use).
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>> {
+        let inner = core::store::Store::open(&path)?;
+        let key = core::identity::FileKeyStore::open_or_create(inner.path().join("device-key"))?;
         Ok(Arc::new(Self {
-            inner: core::store::Store::open(path)?,
+            inner,
+            key: Arc::new(key),
         }))
+    }
+
+    /// Opens the store with the device key held by the platform (Android
+    /// Keystore, iOS Keychain) through `key_store`.
+    #[uniffi::constructor]
+    pub fn open_with_key_store(
+        path: String,
+        key_store: Arc<dyn crate::keys::DeviceKeyStore>,
+    ) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            inner: core::store::Store::open(&path)?,
+            key: Arc::new(crate::keys::ForeignKeyStore(key_store)),
+        }))
+    }
+
+    /// The device's public key, 32 bytes.
+    pub fn device_public_key(&self) -> Result<Vec<u8>> {
+        Ok(self.key.public_key()?.to_vec())
+    }
+
+    /// Enrols this device with the server using a one-time code from the
+    /// inspectorate; the enrolled inspector becomes the device's user.
+    /// `ca_pem` is the inspectorate's CA when the server's TLS certificate is not public.
+    pub fn enrol(
+        &self,
+        server_url: String,
+        code: String,
+        device_name: String,
+        ca_pem: Option<String>,
+    ) -> Result<Inspector> {
+        let e = core::sync::device::enrol(
+            &self.inner,
+            self.key.clone(),
+            &server_url,
+            &code,
+            &device_name,
+            ca_pem.as_deref(),
+        )?;
+        Ok(e.inspector.into())
+    }
+
+    /// Pushes pending changes and photos, then pulls what is new. Safe to
+    /// call again after any failure: it resumes, nothing is duplicated.
+    pub fn sync(
+        &self,
+        listener: Option<Arc<dyn crate::sync::SyncListener>>,
+    ) -> Result<crate::sync::SyncReport> {
+        let client = core::sync::device::client(&self.inner, self.key.clone())?;
+        let report = core::sync::sync(&self.inner, &client, &crate::sync::Observer(listener))?;
+        Ok(report.into())
+    }
+
+    /// Fetches the photos of an inspection that colleagues took, thumbnails first.
+    pub fn download_photos(&self, inspection_id: String, thumbnails_only: bool) -> Result<u64> {
+        let client = core::sync::device::client(&self.inner, self.key.clone())?;
+        Ok(core::sync::blobs::download_photos(
+            &self.inner,
+            &client,
+            self::inspection_id(&inspection_id)?,
+            thumbnails_only,
+        )?)
+    }
+
+    /// Local changes the server refused, with the reasons.
+    pub fn refused_operations(&self) -> Result<Vec<crate::sync::RefusedOperation>> {
+        Ok(self
+            .inner
+            .refused_operations()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Adds a photo (JPEG, PNG or WebP bytes as the camera wrote them) to an
+    /// inspection or to one of its checklist items.
+    pub fn add_photo(
+        &self,
+        inspection_id: String,
+        item_code: Option<String>,
+        bytes: Vec<u8>,
+        caption: Option<String>,
+    ) -> Result<Photo> {
+        Ok(self
+            .inner
+            .add_photo(
+                self::inspection_id(&inspection_id)?,
+                item_code.as_deref(),
+                &bytes,
+                caption.as_deref(),
+            )?
+            .into())
+    }
+
+    pub fn photos(&self, inspection_id: String) -> Result<Vec<Photo>> {
+        Ok(self
+            .inner
+            .photos(self::inspection_id(&inspection_id)?)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Draws up the minutes from closed findings (or an amendment of sealed
+    /// minutes, with `previous_hash`).
+    pub fn draw_up_minutes(
+        &self,
+        inspection_id: String,
+        input: crate::minutes::MinutesInput,
+    ) -> Result<crate::minutes::MinutesSummary> {
+        let info = crate::minutes::info(&self.inner, input)?;
+        let signed = self
+            .inner
+            .draw_up_minutes(self::inspection_id(&inspection_id)?, info)?;
+        Ok((&signed).into())
+    }
+
+    /// Signs the current minutes as `signer_id`, with this device's key or
+    /// with `key_store` (a member signing with their own key). The leader
+    /// signs last, and that seals the inspection.
+    pub fn sign_minutes(
+        &self,
+        inspection_id: String,
+        signer_id: String,
+        key_store: Option<Arc<dyn crate::keys::DeviceKeyStore>>,
+    ) -> Result<crate::minutes::MinutesSummary> {
+        let key = crate::minutes::key_store(&self.key, key_store);
+        let signer: InspectorId = parse("inspector id", &signer_id)?;
+        let signed = self
+            .inner
+            .sign_minutes(self::inspection_id(&inspection_id)?, signer, key.as_ref())?;
+        Ok((&signed).into())
+    }
+
+    pub fn current_minutes(&self, inspection_id: String) -> Result<crate::minutes::MinutesSummary> {
+        Ok((&self.inner.current_minutes(self::inspection_id(&inspection_id)?)?).into())
+    }
+
+    /// The minutes as one file that verifies offline (`kiemtra-server verify FILE`).
+    pub fn export_minutes_bundle(
+        &self,
+        inspection_id: String,
+        extra_trusted_keys: Vec<crate::minutes::SignerKey>,
+    ) -> Result<Vec<u8>> {
+        let extra = crate::minutes::trusted(&extra_trusted_keys)?;
+        let bundle = self
+            .inner
+            .minutes_bundle(self::inspection_id(&inspection_id)?, Some(&extra))?;
+        bundle.to_bytes().map_err(|e| KiemtraError::Storage {
+            reason: e.to_string(),
+        })
+    }
+
+    /// The printable Vietnamese HTML page of the current minutes.
+    pub fn minutes_html(&self, inspection_id: String, verify_base_url: String) -> Result<String> {
+        Ok(self
+            .inner
+            .minutes_html(self::inspection_id(&inspection_id)?, &verify_base_url)?)
+    }
+
+    /// The A4 PDF of the current minutes, with the signed bundle attached.
+    pub fn minutes_pdf(
+        &self,
+        inspection_id: String,
+        verify_base_url: String,
+        extra_trusted_keys: Vec<crate::minutes::SignerKey>,
+    ) -> Result<Vec<u8>> {
+        let extra = crate::minutes::trusted(&extra_trusted_keys)?;
+        Ok(self.inner.minutes_pdf(
+            self::inspection_id(&inspection_id)?,
+            &verify_base_url,
+            Some(&extra),
+        )?)
+    }
+
+    /// A stored image or thumbnail by its SHA-256 (hex).
+    pub fn blob(&self, sha256: String) -> Result<Vec<u8>> {
+        Ok(self.inner.blob(&sha256)?)
     }
 
     /// This installation's id, created when the store was.

@@ -1,31 +1,147 @@
-//! The HTTP application: shared state, routes and the launch function.
+//! The HTTP application: shared state, routes and the launch functions.
 
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api;
+use crate::auth::{Auth, BodyLimit};
+use crate::commit::CommitHandle;
 use crate::db::ServerDb;
 use crate::error::ServerError;
+use crate::storage::{BlobStore, FsBlobStore, OpLog};
+use crate::writer::{open_dir, Writer};
 
+/// The folder of the data folder that holds uploaded blobs.
+pub const BLOB_DIR: &str = "blob-store";
+
+/// The server's limits, announced in `GET /api/v1/capabilities`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest body of a push (and of any request but a blob chunk).
+    pub max_body_bytes: usize,
+    /// Largest blob chunk per `PUT`.
+    pub max_chunk_bytes: usize,
+    pub max_push_ops: u32,
+    /// Largest blob, whatever its chunks.
+    pub max_blob_bytes: u64,
+    pub pull_default: u32,
+    pub pull_max: u32,
+    /// Small unauthenticated bodies (enrolment, challenge, session).
+    pub max_auth_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_chunk_bytes: 4 * 1024 * 1024,
+            max_push_ops: 1000,
+            max_blob_bytes: 1024 * 1024 * 1024,
+            pull_default: 500,
+            pull_max: 2000,
+            max_auth_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What every handler shares. Handlers reach the log and the blobs only
+/// through their traits, so other engines can be plugged in.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Arc<ServerDb>,
+    pub log: Arc<dyn OpLog>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub writer: CommitHandle,
+    pub auth: Arc<Auth>,
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// Opens the data folder `dir` (sled with `cache_bytes` of cache, blobs in
+    /// `dir/blob-store`), seeds demo data once if asked, and starts the committer.
+    pub fn open(dir: &Path, cache_bytes: u64, demo: bool) -> Result<Self, ServerError> {
+        let opened = open_dir(dir, cache_bytes)?;
+        let log: Arc<dyn OpLog> = opened.log;
+        let mut writer = Writer::new(opened.db.clone(), log.clone(), opened.key)?;
+        if demo && crate::demo::seed(&mut writer)? {
+            tracing::info!("demo data seeded");
+        }
+        writer.commit()?;
+        // Not `dir/blobs`: sled keeps its own large values there, garbage-collects
+        // by file name at open, and `Durability` fsyncs every file in it.
+        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
+        Ok(Self {
+            db: opened.db,
+            log,
+            blobs,
+            writer: CommitHandle::start(writer)?,
+            auth: Arc::new(Auth::default()),
+            limits: Limits::default(),
+        })
+    }
+}
+
+/// A group of routes sharing one body limit.
+fn limited(routes: Router<AppState>, limit: usize) -> Router<AppState> {
+    routes
+        .layer(Extension(BodyLimit(limit)))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(DefaultBodyLimit::disable())
 }
 
 pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
+    let open = Router::new()
+        .route("/api/v1/enrol", post(api::enrol::enrol))
+        .route("/api/v1/auth/challenge", post(api::session::challenge))
+        .route("/api/v1/auth/session", post(api::session::session));
+    let ops = Router::new().route("/api/v1/ops", post(api::ops::push).get(api::ops::pull));
+    let blobs = Router::new()
+        .route("/api/v1/blobs/{hash}/status", get(api::blobs::status))
+        .route("/api/v1/blobs/{hash}", get(api::blobs::get).put(api::blobs::put));
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/templates", get(templates))
+        .route("/api/v1/capabilities", get(api::capabilities::capabilities))
+        .merge(limited(open, limits.max_auth_body_bytes))
+        .merge(limited(ops, limits.max_body_bytes))
+        .merge(limited(blobs, limits.max_chunk_bytes))
+        .layer(axum::middleware::map_response(json_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves on an already bound listener until `shutdown` resolves, so tests can bind port 0.
+/// tower-http answers an oversized body (by its Content-Length) with plain
+/// text before any handler runs; devices expect every error as JSON.
+async fn json_too_large(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        let body = serde_json::json!({
+            "error": "the request body is larger than this endpoint accepts (see /api/v1/capabilities)",
+            "code": "too_large",
+        });
+        return axum::response::IntoResponse::into_response((StatusCode::PAYLOAD_TOO_LARGE, Json(body)));
+    }
+    res
+}
+
+/// Serves plain HTTP on an already bound listener until `shutdown`
+/// resolves, so tests can bind port 0.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -33,6 +149,30 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves HTTPS (rustls, ring) with a PEM certificate chain and key.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: AppState,
+    cert: &Path,
+    key: &Path,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Installing twice (tests, several servers) is harmless: the first one stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener, config)?
+        .handle(handle)
+        .serve(router(state).into_make_service())
         .await
 }
 
@@ -64,9 +204,7 @@ struct TemplateSummary {
 #[tracing::instrument(skip_all)]
 async fn templates(State(state): State<AppState>) -> Result<Json<Vec<TemplateSummary>>, ServerError> {
     let db = state.db.clone();
-    let list = tokio::task::spawn_blocking(move || db.templates())
-        .await
-        .map_err(|e| ServerError::Storage(e.to_string()))??;
+    let list = tokio::task::spawn_blocking(move || db.templates()).await??;
     Ok(Json(
         list.into_iter()
             .map(|t| TemplateSummary {

@@ -7,22 +7,24 @@ use kiemtra_core::ids::{DelegationId, FacilityId, InspectorId};
 use kiemtra_core::people::{Delegation, DelegationMember, Inspector, Role};
 use kiemtra_core::template::builtin_templates;
 
-use crate::db::ServerDb;
 use crate::error::ServerError;
+use crate::writer::Writer;
 
 const AGENCY: &str = "Sở Nội vụ thành phố Hải Phòng";
 
-pub fn seed(db: &ServerDb) -> Result<bool, ServerError> {
-    if db.flag("demo_seeded")? {
+/// Seeds the demo data through the writer, so devices also receive it by pull.
+/// The caller commits.
+pub fn seed(w: &mut Writer) -> Result<bool, ServerError> {
+    if w.db().flag("demo_seeded")? {
         return Ok(false);
     }
     for t in builtin_templates() {
-        db.publish_template(&t)?;
+        w.publish_template(&t)?;
     }
     let leader = Inspector::new(InspectorId::new(), "Trần Văn Hùng", "Chánh Thanh tra", AGENCY)?;
     let member = Inspector::new(InspectorId::new(), "Nguyễn Thị Lan", "Thanh tra viên", AGENCY)?;
-    db.put_inspector(&leader)?;
-    db.put_inspector(&member)?;
+    w.put_inspector(&leader)?;
+    w.put_inspector(&member)?;
     let delegation = Delegation::new(
         DelegationId::new(),
         "Đoàn kiểm tra ATVSLĐ số 1 năm 2025",
@@ -33,7 +35,7 @@ pub fn seed(db: &ServerDb) -> Result<bool, ServerError> {
             role: Role::Member,
         }],
     )?;
-    db.put_delegation(&delegation)?;
+    w.put_delegation(&delegation)?;
     let units = AdminUnits::builtin();
     let facilities = [
         (
@@ -89,8 +91,8 @@ pub fn seed(db: &ServerDb) -> Result<bool, ServerError> {
             high_risk,
         }
         .validate(FacilityId::new(), &units)?;
-        db.put_facility(&f)?;
+        w.put_facility(&f)?;
     }
-    db.set_flag("demo_seeded")?;
+    w.db().set_flag("demo_seeded")?;
     Ok(true)
 }

@@ -1,11 +1,30 @@
 //! `kiemtra-server`: the inspectorate's central server.
 //!
-//! - `app`: HTTP routes, shared state and the launch function.
-//! - `db`: the sled database and its durability.
+//! - `app`: HTTP routes, shared state, limits and the launch functions (HTTP, HTTPS).
+//! - `api`: the sync API's handlers.
+//! - `auth`: challenges, sessions and the signed-request extractor.
+//! - `commit`: group commit, the thread that owns the writer.
+//! - `writer`: the single writer: push checks, enrolment, reference data.
+//! - `db`: the sled trees of reference data, devices and inspection records.
+//! - `storage`: the `OpLog` and `BlobStore` traits and their embedded defaults (sled, `DATA/blob-store/`).
+//! - `server_key`: the server's certificate-signing key.
+//! - `cbor`: CBOR bodies in and out.
+//! - `admin`, `csv_import`: the admin CLI.
+//! - `client`: a minimal signing client (load generator, tests).
 //! - `demo`: demo data for `serve --demo`.
 //! - `error`: the one error type and its HTTP answer.
 
+pub mod admin;
+pub mod api;
 pub mod app;
+pub mod auth;
+pub mod cbor;
+pub mod client;
+pub mod commit;
+pub mod csv_import;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod server_key;
+pub mod storage;
+pub mod writer;

@@ -4,11 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use kiemtra_server::app::{serve, AppState};
-use kiemtra_server::db::ServerDb;
+use kiemtra_server::admin::AdminCommand;
+use kiemtra_server::app::{serve, serve_tls, AppState};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -38,7 +37,26 @@ enum Command {
         /// sled's page cache in MiB (sled's own default is 1 GiB).
         #[arg(long, default_value_t = 64)]
         cache_mib: u64,
+        /// PEM certificate chain: serve HTTPS (with --tls-key) instead of plain HTTP.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
+    /// Administration: inspectors, enrolment codes, facilities, templates,
+    /// delegations, assignments, devices. Works on the data folder directly:
+    /// stop the server first (sled locks the folder while it runs).
+    Admin {
+        /// The data folder of the (stopped) server.
+        #[arg(long, default_value = "kiemtra-data")]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Verifies signed minutes offline: a bundle file or a PDF with the
+    /// bundle attached. Exit status 0 when valid, 1 when not.
+    Verify { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +67,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Verify { file } = &cli.command {
+        return verify(file);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -65,20 +86,68 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             addr,
             demo,
             cache_mib,
+            tls_cert,
+            tls_key,
         } => {
-            let db = Arc::new(ServerDb::open(&data, cache_mib * 1024 * 1024)?);
-            if demo && kiemtra_server::demo::seed(&db)? {
-                tracing::info!("demo data seeded");
-            }
+            let state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(addr).await?;
+                let listener = std::net::TcpListener::bind(addr)?;
+                let local = listener.local_addr()?;
                 // Tests and scripts read the bound address from this line (port 0 picks one).
-                println!("listening on {}", listener.local_addr()?);
-                tracing::info!(addr = %listener.local_addr()?, data = %data.display(), "kiemtra-server serving");
-                serve(listener, AppState { db }, shutdown_signal()).await
+                println!("listening on {local}");
+                use std::io::Write;
+                std::io::stdout().flush()?;
+                tracing::info!(addr = %local, data = %data.display(), tls = tls_cert.is_some(), "kiemtra-server serving");
+                match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => serve_tls(listener, state, &cert, &key, shutdown_signal()).await,
+                    _ => {
+                        listener.set_nonblocking(true)?;
+                        let listener = tokio::net::TcpListener::from_std(listener)?;
+                        serve(listener, state, shutdown_signal()).await
+                    }
+                }
             })?;
             Ok(())
+        }
+        Command::Admin { data, command } => {
+            let mut out = std::io::stdout();
+            kiemtra_server::admin::run(&data, command, &mut out)?;
+            Ok(())
+        }
+        Command::Verify { file } => {
+            verify(&file);
+            Ok(())
+        }
+    }
+}
+
+/// Prints the verification report of a minutes file; the exit status says whether it is valid.
+fn verify(file: &std::path::Path) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("kiemtra-server: cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match kiemtra_core::minutes::verify_file(&bytes) {
+        Ok(report) => {
+            println!("{report}");
+            if report.is_valid() {
+                println!("HỢP LỆ / VALID");
+                ExitCode::SUCCESS
+            } else {
+                println!("KHÔNG HỢP LỆ / NOT VALID");
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "kiemtra-server: {} is not a minutes bundle or PDF: {e}",
+                file.display()
+            );
+            ExitCode::from(2)
         }
     }
 }

@@ -37,10 +37,15 @@ pub struct Server {
 impl Server {
     /// Starts `kiemtra-server serve` on port 0 of loopback with `data` as its folder.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Self::start_on(data, "127.0.0.1:0", extra)
+    }
+
+    /// Starts it on a given address (a restart on the address devices know).
+    pub fn start_on(data: &Path, addr: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(server_binary())
             .args(["serve", "--data"])
             .arg(data)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", addr])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,13 +1,15 @@
 //! Key layouts of the store's trees. Big-endian numbers so that sled's byte
 //! order is numeric order.
 
-use crate::ids::{FacilityId, InspectionId};
+use crate::ids::{FacilityId, InspectionId, OpId};
 use crate::inspection::Status;
 use crate::template::TemplateRef;
 
 pub(super) const META_FORMAT: &[u8] = b"format_version";
 pub(super) const META_DEVICE: &[u8] = b"device_id";
 pub(super) const META_IDENTITY: &[u8] = b"identity";
+pub(super) const META_CURSOR: &[u8] = b"sync_cursor";
+pub(super) const META_ENROLMENT: &[u8] = b"enrolment";
 
 pub(super) struct Key;
 
@@ -17,6 +19,14 @@ impl Key {
         let mut k = Vec::with_capacity(17);
         k.push(status.code());
         k.extend_from_slice(id.as_bytes());
+        k
+    }
+
+    /// `inspection id ++ op id`
+    pub(super) fn op_of(inspection: InspectionId, op: OpId) -> Vec<u8> {
+        let mut k = Vec::with_capacity(32);
+        k.extend_from_slice(inspection.as_bytes());
+        k.extend_from_slice(op.as_bytes());
         k
     }
 

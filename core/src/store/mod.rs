@@ -10,7 +10,11 @@
 //! or the power; when it returns `Err`, nothing changed. One writer at a time
 //! (a mutex); readers read sled directly and see only committed state.
 
+mod blobs;
 mod keys;
+mod minutes;
+mod photos;
+mod replica;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +39,9 @@ use crate::record::{Context, InspectionRecord};
 use crate::template::{ChecklistTemplate, TemplateRef};
 use crate::text;
 use crate::violation::{Violation, ViolationEdit};
+pub use blobs::is_sha256_hex;
 use keys::Key;
+pub use replica::{Enrolment, Refusal};
 pub use snapshot::InspectionSnapshot;
 
 /// The store format this build writes. Older formats are migrated at open.
@@ -54,9 +60,21 @@ enum T {
     Inspections,
     ByStatus,
     ByFacility,
+    /// Every operation on an inspection, local or remote: `inspection id ++ op id` → op.
+    ByInspection,
+    /// Remote operations already applied: op id → server sequence number.
+    Applied,
+    /// Local operations the server refused: seq → `Refusal`.
+    Refused,
+    /// Certified device keys: device id → certificate.
+    Certificates,
+    /// Revoked devices: device id → ().
+    Revoked,
+    /// Blobs waiting for upload: sha256 hex → ().
+    UploadQueue,
 }
 
-const TREE_NAMES: [&str; 10] = [
+const TREE_NAMES: [&str; 16] = [
     "meta",
     "ops",
     "pending",
@@ -67,6 +85,12 @@ const TREE_NAMES: [&str; 10] = [
     "inspections",
     "inspections_by_status",
     "inspections_by_facility",
+    "ops_by_inspection",
+    "applied_remote_ops",
+    "refused_ops",
+    "certificates",
+    "revoked_devices",
+    "upload_queue",
 ];
 
 /// One write of a commit: put or delete `key` in a tree.
@@ -116,6 +140,8 @@ pub struct Store {
     writer: Mutex<Writer>,
     device: DeviceId,
     units: AdminUnits,
+    blobs: blobs::BlobDir,
+    photo_config: crate::photo::PhotoConfig,
 }
 
 impl Store {
@@ -166,12 +192,14 @@ impl Store {
             .and_then(|(k, _)| keys::u64_from(&k))
             .map_or(1, |s| s + 1);
         Ok(Self {
-            path,
             db,
             trees,
             writer: Mutex::new(Writer { durability, next_seq }),
             device,
             units: AdminUnits::builtin(),
+            blobs: blobs::BlobDir::open(&path.join("photos"))?,
+            photo_config: crate::photo::PhotoConfig::default(),
+            path,
         })
     }
 
@@ -185,6 +213,12 @@ impl Store {
 
     pub fn admin_units(&self) -> &AdminUnits {
         &self.units
+    }
+
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
+        self.writer
+            .lock()
+            .map_err(|_| Error::Storage("a writer panicked".into()))
     }
 
     fn tree(&self, t: T) -> &Tree {
@@ -248,7 +282,15 @@ impl Store {
         };
         let mut writes = effect(&op)?;
         let seq_key = op.seq.to_be_bytes();
-        writes.push(Write::put(T::Ops, seq_key, to_cbor("operation", &op)?));
+        let bytes = to_cbor("operation", &op)?;
+        if let Some(inspection) = op.payload.inspection() {
+            writes.push(Write::put(
+                T::ByInspection,
+                Key::op_of(inspection, op.id),
+                bytes.clone(),
+            ));
+        }
+        writes.push(Write::put(T::Ops, seq_key, bytes));
         writes.push(Write::put(T::Pending, seq_key, Vec::new()));
         self.write_durably(&mut writer, &writes)?;
         writer.next_seq += 1;
@@ -463,19 +505,36 @@ impl Store {
         Ok(self.snapshot(id)?.record.inspection)
     }
 
-    /// Applies an operation on one inspection: check, apply, commit; on error nothing changed.
+    /// Applies an operation on one inspection: check, apply, commit; on error
+    /// nothing changed. The record is read under the writer lock, so two
+    /// concurrent changes never overwrite each other.
     fn change_inspection(&self, id: InspectionId, payload: Payload) -> Result<InspectionSnapshot> {
-        let mut snap = self.snapshot(id)?;
-        let before = snap.record.clone();
+        self.change_inspection_with(id, payload, Vec::new())
+    }
+
+    /// Like `change_inspection`, committing `extra` writes in the same transaction.
+    fn change_inspection_with(
+        &self,
+        id: InspectionId,
+        payload: Payload,
+        extra: Vec<Write>,
+    ) -> Result<InspectionSnapshot> {
+        let mut after = None;
         self.commit(payload, |op| {
+            let mut snap = self.snapshot(id)?;
+            let before = snap.record.clone();
             let ctx = Context {
                 template: &snap.template,
                 facility_kind: snap.facility.kind,
+                trusted_keys: None,
             };
             snap.record.apply(op, &ctx)?;
-            record_writes(Some(&before), &snap.record)
+            let mut writes = record_writes(Some(&before), &snap.record)?;
+            writes.extend(extra);
+            after = Some(snap);
+            Ok(writes)
         })?;
-        Ok(snap)
+        after.ok_or_else(|| Error::Storage("the change produced no record".into()))
     }
 
     /// Moves the inspection one step along its lifecycle.
@@ -514,6 +573,11 @@ impl Store {
             .map(|r| r.heads())
             .unwrap_or_default();
         let note = text::optional("note", note, 5_000)?;
+        // Normalise text answers here so the operation carries the stored form.
+        let value = match snap.template.item(item) {
+            Some((_, it)) => value.validate_for(it)?,
+            None => value,
+        };
         self.change_inspection(
             id,
             Payload::SetAnswer {

@@ -17,6 +17,7 @@ impl InspectionSnapshot {
         Context {
             template: &self.template,
             facility_kind: self.facility.kind,
+            trusted_keys: None,
         }
     }
 

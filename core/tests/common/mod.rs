@@ -101,3 +101,40 @@ pub fn answer_all(store: &Store, id: InspectionId, no: &[&str], short: &[&str]) 
         }
     }
 }
+
+/// Minutes details for a test inspection, with the signers' keys.
+pub fn minutes_info(
+    keys: &[(
+        kiemtra_core::ids::InspectorId,
+        &dyn kiemtra_core::identity::KeyStore,
+    )],
+) -> kiemtra_core::minutes::MinutesInfo {
+    use kiemtra_core::minutes::{MinutesInfo, Person, Statement};
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    MinutesInfo {
+        number: "15/BB-ĐKT".into(),
+        issuing_body: vec!["SỞ NỘI VỤ THÀNH PHỐ HẢI PHÒNG".into(), "ĐOÀN KIỂM TRA".into()],
+        subject: MinutesInfo::OSH_SUBJECT.into(),
+        extra_grounds: vec![],
+        city: "Hải Phòng".into(),
+        place: "Văn phòng công ty, số 5 đường Lạch Tray".into(),
+        location: None,
+        made_elsewhere_reason: None,
+        started_at: t("2025-03-05T08:30:00+07:00"),
+        ended_at: t("2025-03-05T11:45:00+07:00"),
+        representative: Some(Person {
+            name: "Lê Văn Nam".into(),
+            title: "Giám đốc".into(),
+        }),
+        others_present: vec![],
+        statement: Statement::Statement {
+            text: "Công ty thống nhất với kết quả kiểm tra.".into(),
+        },
+        copies: 2,
+        photos: vec![],
+        member_keys: keys.iter().map(|(i, k)| (*i, k.public_key().unwrap())).collect(),
+        representative_signature_png_sha256: None,
+        report_to: None,
+        previous: None,
+    }
+}

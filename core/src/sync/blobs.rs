@@ -1,0 +1,69 @@
+//! Uploading the store's photo blobs, resumably, in chunks.
+
+use super::client::SyncClient;
+use super::SyncError;
+use crate::store::Store;
+
+/// Bytes per upload request: small enough that a weak mobile link finishes
+/// a chunk, large enough that a 250 KB photo takes one or two.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Uploads every queued blob; returns how many were completed.
+pub fn upload_all(
+    store: &Store,
+    client: &SyncClient,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, SyncError> {
+    let queue = store.upload_queue()?;
+    let total = queue.len() as u64;
+    let mut done = 0;
+    progress(done, total);
+    for sha in queue {
+        let bytes = store.blob(&sha)?;
+        let total_len = bytes.len() as u64;
+        // Ask the server where it stands: a dropped upload resumes there.
+        let mut status = client.upload_status(&sha)?;
+        while !status.complete {
+            let start = usize::try_from(status.received)
+                .ok()
+                .filter(|s| *s <= bytes.len())
+                .ok_or_else(|| SyncError::Protocol("the server holds more bytes than the blob has".into()))?;
+            let end = (start + CHUNK).min(bytes.len());
+            status = client.upload_chunk(&sha, status.received, total_len, bytes[start..end].to_vec())?;
+        }
+        store.mark_uploaded(&sha)?;
+        done += 1;
+        progress(done, total);
+    }
+    Ok(done)
+}
+
+/// Fetches a colleague's photos of an inspection that this device lacks:
+/// every thumbnail first (quick to show), then, unless `thumbnails_only`,
+/// the full images. Each download is checked against its hash before it is
+/// kept. Returns how many blobs were fetched.
+pub fn download_photos(
+    store: &Store,
+    client: &SyncClient,
+    inspection: crate::ids::InspectionId,
+    thumbnails_only: bool,
+) -> Result<u64, SyncError> {
+    let photos = store.photos(inspection)?;
+    let thumbs = photos.iter().map(|p| &p.thumbnail.sha256);
+    let images = photos.iter().map(|p| &p.image.sha256);
+    let wanted: Vec<&String> = if thumbnails_only {
+        thumbs.collect()
+    } else {
+        thumbs.chain(images).collect()
+    };
+    let mut fetched = 0;
+    for sha in wanted {
+        if store.has_blob(sha)? {
+            continue;
+        }
+        let bytes = client.download(sha)?;
+        store.put_downloaded_blob(sha, &bytes)?;
+        fetched += 1;
+    }
+    Ok(fetched)
+}

@@ -1,0 +1,225 @@
+//! `kiemtra-server admin`: the inspectorate's administration commands. They
+//! open the data folder directly, so the server must be stopped (sled locks
+//! the folder). Every change devices need is also appended to the operation
+//! log as a server-authored operation, so devices receive it by pull.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::Subcommand;
+use kiemtra_core::ids::{DelegationId, DeviceId, FacilityId, InspectorId};
+use kiemtra_core::inspection::InspectionKind;
+use kiemtra_core::template::TemplateRef;
+
+use crate::error::ServerError;
+use crate::storage::OpLog;
+use crate::writer::{open_dir, Writer};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Creates an inspector; prints the id.
+    CreateInspector {
+        #[arg(long)]
+        name: String,
+        /// Job title as printed in the minutes, e.g. "Thanh tra viên".
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        agency: String,
+    },
+    /// Issues a one-time enrolment code for an inspector's device; prints it.
+    EnrolCode {
+        #[arg(long)]
+        inspector: InspectorId,
+        /// Hours the code stays valid (0: already expired, for tests).
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u32,
+    },
+    /// Imports establishments from CSV (kind,name,tax_code,street,unit,sector,workforce,high_risk).
+    ImportFacilities {
+        file: PathBuf,
+        /// No progress bar (scripts, logs).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Publishes a checklist template (kiemtra-template/1 JSON). Published versions are immutable.
+    PublishTemplate { file: PathBuf },
+    /// Creates an inspection delegation; prints the id.
+    CreateDelegation {
+        #[arg(long)]
+        name: String,
+        /// The decision that set it up (Quyết định số …).
+        #[arg(long)]
+        decision: String,
+        #[arg(long)]
+        leader: InspectorId,
+        #[arg(long = "member")]
+        members: Vec<InspectorId>,
+        #[arg(long)]
+        secretary: Option<InspectorId>,
+    },
+    /// Assigns an inspection of a facility to a delegation; prints the inspection id.
+    Assign {
+        #[arg(long)]
+        delegation: DelegationId,
+        #[arg(long)]
+        facility: FacilityId,
+        /// Template as ID@VERSION, e.g. osh-general@1.
+        #[arg(long)]
+        template: String,
+        /// Planned date, YYYY-MM-DD.
+        #[arg(long)]
+        date: NaiveDate,
+        #[arg(long, default_value = "inspection", value_parser = parse_kind)]
+        kind: InspectionKind,
+    },
+    /// Revokes a device: its key no longer authenticates.
+    RevokeDevice {
+        #[arg(long)]
+        device: DeviceId,
+    },
+    /// Lists establishments: id, tax code, administrative unit, name (tab-separated).
+    ListFacilities,
+    /// Lists enrolled devices.
+    ListDevices,
+}
+
+fn parse_kind(s: &str) -> Result<InspectionKind, String> {
+    Ok(match s {
+        "inspection" => InspectionKind::Inspection,
+        "formal_inspection" => InspectionKind::FormalInspection,
+        "accident_investigation" => InspectionKind::AccidentInvestigation,
+        "self_inspection" => InspectionKind::SelfInspection,
+        "outreach" => InspectionKind::Outreach,
+        other => {
+            return Err(format!(
+                "unknown kind {other:?}: inspection, formal_inspection, accident_investigation, self_inspection or outreach"
+            ))
+        }
+    })
+}
+
+fn parse_template_ref(s: &str) -> Result<TemplateRef, ServerError> {
+    let (id, version) = s
+        .rsplit_once('@')
+        .ok_or_else(|| ServerError::Invalid(format!("template {s:?}: expected ID@VERSION")))?;
+    let version = version
+        .parse()
+        .map_err(|_| ServerError::Invalid(format!("template {s:?}: the version is not a number")))?;
+    Ok(TemplateRef {
+        id: id.to_string(),
+        version,
+    })
+}
+
+/// Opens the data folder with a writer (sled cache small: admin work is short).
+pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
+    let opened = open_dir(data, 64 * 1024 * 1024).map_err(|e| match e {
+        ServerError::Storage(m) if m.contains("lock") => ServerError::Storage(format!(
+            "{m}: is the server running on this data folder? Stop it first"
+        )),
+        e => e,
+    })?;
+    let log: std::sync::Arc<dyn OpLog> = opened.log;
+    Writer::new(opened.db, log, opened.key)
+}
+
+/// Runs one admin command; what it prints goes to `out`.
+pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Result<(), ServerError> {
+    let mut w = open_writer(data)?;
+    match cmd {
+        AdminCommand::CreateInspector { name, title, agency } => {
+            let i = w.create_inspector(&name, &title, &agency)?;
+            w.commit()?;
+            writeln!(out, "{}", i.id)?;
+        }
+        AdminCommand::EnrolCode {
+            inspector,
+            valid_hours,
+        } => {
+            let code = w.enrol_code(inspector, valid_hours)?;
+            w.commit()?;
+            writeln!(out, "{code}")?;
+        }
+        AdminCommand::ImportFacilities { file, quiet } => {
+            let report = crate::csv_import::import_facilities(&mut w, &file, !quiet)?;
+            w.commit()?;
+            for (line, reason) in &report.refused {
+                writeln!(out, "line {line}: {reason}")?;
+            }
+            writeln!(
+                out,
+                "imported {}, refused {}",
+                report.imported,
+                report.refused.len()
+            )?;
+        }
+        AdminCommand::PublishTemplate { file } => {
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+            let t = kiemtra_core::template::parse(&json)?;
+            let new = w.publish_template(&t)?;
+            w.commit()?;
+            if new {
+                writeln!(out, "published {}@{}", t.id, t.version)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}@{} was already published with this content",
+                    t.id, t.version
+                )?;
+            }
+        }
+        AdminCommand::CreateDelegation {
+            name,
+            decision,
+            leader,
+            members,
+            secretary,
+        } => {
+            let d = w.create_delegation(&name, &decision, leader, &members, secretary)?;
+            w.commit()?;
+            writeln!(out, "{}", d.id)?;
+        }
+        AdminCommand::Assign {
+            delegation,
+            facility,
+            template,
+            date,
+            kind,
+        } => {
+            let template = parse_template_ref(&template)?;
+            let i = w.assign(delegation, facility, template, date, kind)?;
+            w.commit()?;
+            writeln!(out, "{}", i.id)?;
+        }
+        AdminCommand::RevokeDevice { device } => {
+            w.revoke_device(device)?;
+            w.commit()?;
+            writeln!(out, "revoked {device}")?;
+        }
+        AdminCommand::ListFacilities => {
+            for f in w.db().facilities()? {
+                let tax = f.tax_code.as_ref().map_or("", |t| t.as_str());
+                writeln!(out, "{}\t{}\t{}\t{}", f.id, tax, f.address.unit, f.name)?;
+            }
+        }
+        AdminCommand::ListDevices => {
+            for d in w.db().devices()? {
+                let inspector = w
+                    .db()
+                    .inspector(d.inspector)?
+                    .map_or_else(|| d.inspector.to_string(), |i| i.name);
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    d.device,
+                    if d.revoked { "revoked" } else { "active" },
+                    inspector,
+                    d.name
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

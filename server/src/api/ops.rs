@@ -1,0 +1,90 @@
+//! `POST /api/v1/ops` (push) and `GET /api/v1/ops?since=N&limit=M` (pull).
+
+use axum::extract::{Query, State};
+use kiemtra_core::codec::from_cbor;
+use kiemtra_core::ops::Operation;
+use kiemtra_core::sync::wire::{LogEntry, PullResponse, PushRequest, PushResponse};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Signed;
+use crate::cbor::{decode, Cbor};
+use crate::error::ServerError;
+use crate::storage::Scope;
+
+#[tracing::instrument(skip_all, fields(device = %signed.principal.device))]
+pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<PushResponse>, ServerError> {
+    let req: PushRequest = decode("push request", &signed.body)?;
+    if req.ops.len() > state.limits.max_push_ops as usize {
+        return Err(ServerError::TooManyOps {
+            max: state.limits.max_push_ops,
+        });
+    }
+    let who = signed.principal;
+    let n = req.ops.len();
+    let results = state.writer.run(move |w| w.push(who, req.ops)).await?;
+    tracing::debug!(ops = n, "pushed");
+    Ok(Cbor(PushResponse { results }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    #[serde(default)]
+    since: u64,
+    limit: Option<u32>,
+}
+
+/// Entries scanned per pull at most, so that a device far behind with few
+/// relevant entries does not hold a worker for long: it gets `more` and a cursor.
+const MAX_SCAN: usize = 20_000;
+
+#[tracing::instrument(skip_all, fields(device = %signed.principal.device, since = q.since))]
+pub async fn pull(
+    State(state): State<AppState>,
+    Query(q): Query<PullQuery>,
+    signed: Signed,
+) -> Result<Cbor<PullResponse>, ServerError> {
+    let limit = q
+        .limit
+        .unwrap_or(state.limits.pull_default)
+        .clamp(1, state.limits.pull_max) as usize;
+    let inspector = signed.principal.inspector;
+    let res = tokio::task::spawn_blocking(move || -> Result<PullResponse, ServerError> {
+        let mine = state.db.delegations_of(inspector)?;
+        let head = state.log.durable_head();
+        let mut entries = Vec::new();
+        let mut cursor = q.since;
+        let mut scanned = 0;
+        'scan: while cursor < head && entries.len() < limit && scanned < MAX_SCAN {
+            let batch = state.log.since(cursor, 1000.min(MAX_SCAN - scanned))?;
+            if batch.is_empty() {
+                break;
+            }
+            for e in batch {
+                if entries.len() >= limit {
+                    break 'scan;
+                }
+                scanned += 1;
+                cursor = e.server_seq;
+                let relevant = match e.scope {
+                    Scope::Everyone => true,
+                    Scope::Delegation(d) => mine.contains(&d),
+                };
+                if relevant {
+                    let op: Operation = from_cbor("operation", &e.bytes)?;
+                    entries.push(LogEntry {
+                        server_seq: e.server_seq,
+                        op,
+                    });
+                }
+            }
+        }
+        Ok(PullResponse {
+            entries,
+            next: cursor.max(q.since),
+            more: cursor < head,
+        })
+    })
+    .await??;
+    Ok(Cbor(res))
+}

@@ -1,0 +1,146 @@
+//! `admin import-facilities`: the inspectorate's establishment list from CSV.
+//!
+//! Columns `kind,name,tax_code,street,unit,sector,workforce,high_risk`, a
+//! header row first. Good rows are imported and bad ones reported with their
+//! line numbers, so one typo does not hold back a list of thousands. A row
+//! whose tax code is already registered updates that facility (same id), so
+//! importing a corrected list again does not duplicate establishments.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kiemtra_core::facility::{FacilityKind, NewFacility};
+use kiemtra_core::ids::FacilityId;
+
+use crate::error::ServerError;
+use crate::writer::Writer;
+
+pub const COLUMNS: [&str; 8] = [
+    "kind",
+    "name",
+    "tax_code",
+    "street",
+    "unit",
+    "sector",
+    "workforce",
+    "high_risk",
+];
+
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// (line number in the file, reason)
+    pub refused: Vec<(u64, String)>,
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "true" | "1" | "yes" | "x" | "có" => Some(true),
+        "false" | "0" | "no" | "" | "không" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_row(rec: &csv::StringRecord) -> Result<NewFacility, String> {
+    if rec.len() != COLUMNS.len() {
+        return Err(format!("expected {} columns, found {}", COLUMNS.len(), rec.len()));
+    }
+    let field = |i: usize| rec.get(i).unwrap_or("").to_string();
+    let kind = FacilityKind::from_code(field(0).trim()).ok_or_else(|| {
+        let known: Vec<_> = FacilityKind::ALL.iter().map(|k| k.code()).collect();
+        format!("unknown kind {:?} (one of {})", field(0), known.join(", "))
+    })?;
+    let workforce = field(6)
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("workforce {:?} is not a whole number", field(6)))?;
+    let high_risk =
+        parse_bool(&field(7)).ok_or_else(|| format!("high_risk {:?} is not true or false", field(7)))?;
+    Ok(NewFacility {
+        kind,
+        name: field(1),
+        tax_code: Some(field(2)).filter(|t| !t.trim().is_empty()),
+        street: field(3),
+        unit: field(4),
+        sector: field(5),
+        workforce,
+        high_risk,
+    })
+}
+
+/// Imports the CSV file at `path`; `progress` shows a bar on stderr.
+pub fn import_facilities(w: &mut Writer, path: &Path, progress: bool) -> Result<ImportReport, ServerError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let rows = text.lines().count().saturating_sub(1) as u64;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ServerError::Invalid(format!("cannot read the header row: {e}")))?;
+    let found: Vec<&str> = headers.iter().collect();
+    if found != COLUMNS {
+        return Err(ServerError::Invalid(format!(
+            "the header row must be {}; found {}",
+            COLUMNS.join(","),
+            found.join(",")
+        )));
+    }
+    let mut by_tax_code: HashMap<String, FacilityId> = w
+        .db()
+        .facilities()?
+        .into_iter()
+        .filter_map(|f| f.tax_code.map(|t| (t.as_str().to_string(), f.id)))
+        .collect();
+    let bar = if progress {
+        let bar = ProgressBar::new(rows);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut report = ImportReport::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                report.refused.push((line, format!("unreadable row: {e}")));
+                bar.inc(1);
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        let outcome = parse_row(&record).and_then(|new| {
+            let id = new
+                .tax_code
+                .as_deref()
+                .and_then(|t| by_tax_code.get(t.trim()).copied())
+                .unwrap_or_default();
+            new.validate(id, w.admin_units()).map_err(|e| e.to_string())
+        });
+        match outcome {
+            Ok(f) => {
+                if let Some(t) = &f.tax_code {
+                    by_tax_code.insert(t.as_str().to_string(), f.id);
+                }
+                if w.db().facility(f.id)?.as_ref() != Some(&f) {
+                    w.put_facility(&f)?;
+                }
+                report.imported += 1;
+            }
+            Err(reason) => report.refused.push((line, reason)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}

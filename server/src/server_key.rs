@@ -1,0 +1,93 @@
+//! The server's ed25519 signing key, which certifies device keys. Generated
+//! on first open and kept in the data folder (`server.key`, 0600), written
+//! durably before it is ever used, so a certificate is never signed by a key
+//! a crash could lose.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use ed25519_dalek::{Signer, SigningKey};
+use kiemtra_core::durable::sync_dir;
+
+use crate::error::ServerError;
+
+const FILE: &str = "server.key";
+
+pub struct ServerKey {
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for ServerKey {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerKey")
+            .field("public", &hex::encode(self.public_key()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerKey {
+    /// Loads the key of the data folder `dir`, or creates it.
+    pub fn open(dir: &Path) -> Result<Self, ServerError> {
+        let path = dir.join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let secret = <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| ServerError::Storage(format!("{} is not a 32-byte key", path.display())))?;
+                Ok(Self {
+                    signing: SigningKey::from_bytes(&secret),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret)
+                    .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
+                let tmp = dir.join(format!("{FILE}.tmp"));
+                let mut f = open_private(&tmp)?;
+                f.write_all(&secret)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                sync_dir(dir)?;
+                let key = Self {
+                    signing: SigningKey::from_bytes(&secret),
+                };
+                secret.fill(0);
+                Ok(key)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// Signs `prefix ++ message` (the prefix separates the purposes of signatures).
+    pub fn sign(&self, prefix: &[u8], message: &[u8]) -> [u8; 64] {
+        let mut m = Vec::with_capacity(prefix.len() + message.len());
+        m.extend_from_slice(prefix);
+        m.extend_from_slice(message);
+        self.signing.sign(&m).to_bytes()
+    }
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}

@@ -1,0 +1,479 @@
+//! Devices and the real server binary on loopback: two inspectors of one
+//! delegation work one inspection offline, sync, see each other's answers
+//! and photos, get a visible conflict, the leader seals, a late edit is
+//! refused and shown, and a server killed mid-push loses and duplicates nothing.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use kiemtra_core::answer::{AnswerEntry, AnswerValue, YesNoNa};
+use kiemtra_core::facility::{FacilityKind, NewFacility};
+use kiemtra_core::identity::{FileKeyStore, KeyStore};
+use kiemtra_core::ids::{InspectionId, InspectorId};
+use kiemtra_core::inspection::{InspectionKind, Status};
+use kiemtra_core::minutes::Hash32;
+use kiemtra_core::record::AnswerState;
+use kiemtra_core::store::Store;
+use kiemtra_core::sync::{self, device, NoProgress, SyncError, SyncObserver, SyncProgress};
+use kiemtra_core::template::osh_general;
+use kiemtra_tests::Server;
+
+/// The inspectorate's set-up, done with the admin writer while the server is stopped.
+struct Setup {
+    leader: InspectorId,
+    lan: InspectorId,
+    minh: InspectorId,
+    inspection: InspectionId,
+    codes: Vec<(InspectorId, String)>,
+}
+
+fn set_up(data: &Path) -> Setup {
+    let mut w = kiemtra_server::admin::open_writer(data).unwrap();
+    w.publish_template(&osh_general()).unwrap();
+    let agency = "Sở Nội vụ thành phố Hải Phòng";
+    let leader = w
+        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
+        .unwrap()
+        .id;
+    let lan = w
+        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
+        .unwrap()
+        .id;
+    let minh = w
+        .create_inspector("Phạm Văn Minh", "Thanh tra viên", agency)
+        .unwrap()
+        .id;
+    let delegation = w
+        .create_delegation(
+            "Đoàn kiểm tra số 3",
+            "Quyết định số 125/QĐ-SNV",
+            leader,
+            &[lan, minh],
+            None,
+        )
+        .unwrap()
+        .id;
+    let facility = NewFacility {
+        kind: FacilityKind::Enterprise,
+        name: "Công ty TNHH Đóng tàu Bạch Đằng".into(),
+        tax_code: Some("0200765432".into()),
+        street: "Số 3 Phan Đình Phùng".into(),
+        unit: "hp.hong-bang".into(),
+        sector: "Đóng tàu".into(),
+        workforce: 350,
+        high_risk: true,
+    }
+    .validate(Default::default(), w.admin_units())
+    .unwrap();
+    w.put_facility(&facility).unwrap();
+    let inspection = w
+        .assign(
+            delegation,
+            facility.id,
+            osh_general().key(),
+            "2025-03-05".parse().unwrap(),
+            InspectionKind::Inspection,
+        )
+        .unwrap()
+        .id;
+    let mut codes = Vec::new();
+    for who in [leader, lan, minh, lan, lan] {
+        codes.push((who, w.enrol_code(who, 24).unwrap()));
+    }
+    Setup {
+        leader,
+        lan,
+        minh,
+        inspection,
+        codes,
+    }
+}
+
+/// A phone: its store and its key, in its own folder.
+struct Phone {
+    _dir: tempfile::TempDir,
+    store: Store,
+    key: Arc<FileKeyStore>,
+}
+
+impl Phone {
+    fn enrolled(server: &Server, code: &str, name: &str) -> Phone {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store")).unwrap();
+        let key = Arc::new(FileKeyStore::open_or_create(dir.path().join("device-key")).unwrap());
+        device::enrol(&store, key.clone(), &server.url(""), code, name, None).unwrap();
+        Phone {
+            _dir: dir,
+            store,
+            key,
+        }
+    }
+
+    fn sync(&self) -> Result<sync::SyncReport, SyncError> {
+        let client = device::client(&self.store, self.key.clone())?;
+        sync::sync(&self.store, &client, &NoProgress)
+    }
+
+    /// The live versions of an answer: none, one, or several in a conflict.
+    fn answer(&self, id: InspectionId, item: &str) -> Vec<AnswerEntry> {
+        let snap = self.store.snapshot(id).unwrap();
+        snap.record
+            .answers
+            .get(item)
+            .map(|r| r.versions().iter().map(|v| v.value.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn answer_rest(&self, id: InspectionId) {
+        loop {
+            let snap = self.store.snapshot(id).unwrap();
+            let todo: Vec<_> = snap
+                .checklist()
+                .into_iter()
+                .filter(|l| l.asked && l.answer == AnswerState::Unanswered)
+                .map(|l| (l.item.code.clone(), l.item.answer))
+                .collect();
+            if todo.is_empty() {
+                return;
+            }
+            for (code, t) in todo {
+                use kiemtra_core::template::AnswerType as T;
+                let v = match t {
+                    T::YesNoNa => AnswerValue::YesNoNa(YesNoNa::Yes),
+                    T::Count => AnswerValue::Count(if code == "A1" { 350 } else { 4 }),
+                    T::Ratio => AnswerValue::Ratio {
+                        numerator: 4,
+                        denominator: 4,
+                    },
+                    T::Text => AnswerValue::Text("Ghi nhận".into()),
+                };
+                self.store.set_answer(id, &code, v, None).unwrap();
+            }
+        }
+    }
+}
+
+fn minutes_info() -> kiemtra_core::minutes::MinutesInfo {
+    use kiemtra_core::minutes::{MinutesInfo, Person, Statement};
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    MinutesInfo {
+        number: "21/BB-ĐKT".into(),
+        issuing_body: vec!["SỞ NỘI VỤ THÀNH PHỐ HẢI PHÒNG".into(), "ĐOÀN KIỂM TRA".into()],
+        subject: MinutesInfo::OSH_SUBJECT.into(),
+        extra_grounds: vec![],
+        city: "Hải Phòng".into(),
+        place: "Nhà máy, số 3 Phan Đình Phùng".into(),
+        location: None,
+        made_elsewhere_reason: None,
+        started_at: t("2025-03-05T08:00:00+07:00"),
+        ended_at: t("2025-03-05T11:30:00+07:00"),
+        representative: Some(Person {
+            name: "Vũ Đức Thắng".into(),
+            title: "Phó Giám đốc".into(),
+        }),
+        others_present: vec![],
+        statement: Statement::Refused {
+            reason: "Không đồng ý với kết luận về thiết bị nâng".into(),
+            witness: Some(kiemtra_core::minutes::Witness {
+                name: "Đỗ Thị Hoa".into(),
+                title: "Phó Chủ tịch UBND phường".into(),
+                role: "Đại diện chính quyền địa phương".into(),
+            }),
+        },
+        copies: 2,
+        photos: vec![],
+        member_keys: Default::default(),
+        representative_signature_png_sha256: None,
+        report_to: None,
+        previous: None,
+    }
+}
+
+fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let img = image::ImageBuffer::from_fn(w, h, |x, y| {
+        image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_add(seed), seed])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<SyncProgress>>);
+
+impl SyncObserver for Recorder {
+    fn on_progress(&self, p: SyncProgress) {
+        self.0.lock().unwrap().push(p);
+    }
+}
+
+#[test]
+fn two_inspectors_one_inspection_offline_conflict_seal_and_late_edit() {
+    let data = tempfile::tempdir().unwrap();
+    let s = set_up(data.path());
+    let server = Server::start(data.path(), &[]);
+    let code = |who: InspectorId, nth: usize| {
+        s.codes
+            .iter()
+            .filter(|(w, _)| *w == who)
+            .nth(nth)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let lan = Phone::enrolled(&server, &code(s.lan, 0), "Điện thoại của Lan");
+    let minh = Phone::enrolled(&server, &code(s.minh, 0), "Điện thoại của Minh");
+    let leader = Phone::enrolled(&server, &code(s.leader, 0), "Điện thoại trưởng đoàn");
+    // A used code is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let stranger = Store::open(dir.path().join("s")).unwrap();
+    let key = Arc::new(FileKeyStore::open_or_create(dir.path().join("k")).unwrap());
+    let err = device::enrol(&stranger, key, &server.url(""), &code(s.lan, 0), "x", None).unwrap_err();
+    assert!(matches!(err, SyncError::Auth(_) | SyncError::Refused(_)), "{err}");
+
+    // First sync: the assignment, template and facility arrive.
+    let progress = Recorder::default();
+    let client = device::client(&lan.store, lan.key.clone()).unwrap();
+    sync::sync(&lan.store, &client, &progress).unwrap();
+    assert!(progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|p| p.phase == sync::SyncPhase::Done));
+    minh.sync().unwrap();
+    leader.sync().unwrap();
+    let id = s.inspection;
+    assert_eq!(lan.store.inspection(id).unwrap().status, Status::Draft);
+
+    // Offline: Lan starts and answers section A and B and takes a photo;
+    // Minh (after seeing the start) answers other items.
+    lan.store.start_inspection(id).unwrap();
+    lan.sync().unwrap();
+    minh.sync().unwrap();
+    assert_eq!(minh.store.inspection(id).unwrap().status, Status::InProgress);
+    lan.store
+        .set_answer(id, "A1", AnswerValue::Count(350), None)
+        .unwrap();
+    lan.store
+        .set_answer(
+            id,
+            "B1",
+            AnswerValue::YesNoNa(YesNoNa::Yes),
+            Some("Có quyết định"),
+        )
+        .unwrap();
+    let photo = lan
+        .store
+        .add_photo(id, Some("D4"), &png(900, 600, 3), Some("Máy dập"))
+        .unwrap();
+    minh.store
+        .set_answer(id, "D4", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .unwrap();
+    // Both answer B2 without seeing each other: a conflict.
+    lan.store
+        .set_answer(id, "B2", AnswerValue::YesNoNa(YesNoNa::Yes), None)
+        .unwrap();
+    minh.store
+        .set_answer(id, "B2", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .unwrap();
+
+    let report = lan.sync().unwrap();
+    assert_eq!(report.refused, 0);
+    assert_eq!(report.photos_uploaded, 2);
+    minh.sync().unwrap();
+    lan.sync().unwrap();
+    // Each sees the other's answers.
+    assert_eq!(minh.answer(id, "B1")[0].note.as_deref(), Some("Có quyết định"));
+    assert_eq!(lan.answer(id, "D4")[0].value, AnswerValue::YesNoNa(YesNoNa::No));
+    // The conflict is visible on both, with both values.
+    for phone in [&lan, &minh] {
+        let values: HashSet<_> = phone
+            .answer(id, "B2")
+            .into_iter()
+            .map(|e| format!("{:?}", e.value))
+            .collect();
+        assert_eq!(values.len(), 2, "expected a conflict of yes and no");
+    }
+    // Minh sees Lan's photo, thumbnail first, and its bytes match the hash.
+    assert_eq!(minh.store.photos(id).unwrap().len(), 1);
+    let client = device::client(&minh.store, minh.key.clone()).unwrap();
+    assert_eq!(
+        sync::blobs::download_photos(&minh.store, &client, id, true).unwrap(),
+        1
+    );
+    assert!(minh.store.has_blob(&photo.thumbnail.sha256).unwrap());
+    assert!(!minh.store.has_blob(&photo.image.sha256).unwrap());
+    assert_eq!(
+        sync::blobs::download_photos(&minh.store, &client, id, false).unwrap(),
+        1
+    );
+    assert_eq!(
+        minh.store.blob(&photo.image.sha256).unwrap(),
+        lan.store.blob(&photo.image.sha256).unwrap()
+    );
+
+    // Lan resolves the conflict; everyone converges.
+    lan.store
+        .set_answer(id, "B2", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .unwrap();
+    lan.answer_rest(id);
+    lan.sync().unwrap();
+    minh.sync().unwrap();
+    assert_eq!(minh.answer(id, "B2").len(), 1);
+    assert_eq!(
+        minh.store.snapshot(id).unwrap().record.answers,
+        lan.store.snapshot(id).unwrap().record.answers
+    );
+
+    // A third device (Lan's tablet) synced earlier, then edits offline while
+    // the findings are closed, the minutes drawn up, signed and sealed.
+    let tablet = Phone::enrolled(&server, &code(s.lan, 1), "Máy tính bảng của Lan");
+    tablet.sync().unwrap();
+    tablet
+        .store
+        .set_answer(id, "B4", AnswerValue::YesNoNa(YesNoNa::No), Some("sửa muộn"))
+        .unwrap();
+
+    lan.store.close_findings(id).unwrap();
+    // Each member signs on their own phone, with its certified key.
+    let mut info = minutes_info();
+    for (who, phone) in [(s.leader, &leader), (s.lan, &lan), (s.minh, &minh)] {
+        let key = phone.key.public_key().unwrap();
+        assert!(lan
+            .store
+            .trusted_keys()
+            .unwrap()
+            .find(&who.to_string(), &Hash32(key))
+            .is_some());
+        info.member_keys.insert(who, key);
+    }
+    lan.store.draw_up_minutes(id, info).unwrap();
+    lan.store.sign_minutes(id, s.lan, lan.key.as_ref()).unwrap();
+    lan.sync().unwrap();
+    minh.sync().unwrap();
+    minh.store.sign_minutes(id, s.minh, minh.key.as_ref()).unwrap();
+    minh.sync().unwrap();
+    leader.sync().unwrap();
+    let sealed = leader
+        .store
+        .sign_minutes(id, s.leader, leader.key.as_ref())
+        .unwrap();
+    assert!(sealed.is_sealed());
+    leader.sync().unwrap();
+    lan.sync().unwrap();
+    assert_eq!(lan.store.inspection(id).unwrap().status, Status::Sealed);
+    // The sealed minutes verify on any device with the certified keys.
+    let bundle = lan.store.minutes_bundle(id, None).unwrap();
+    let report = kiemtra_core::minutes::verify_bundle_with(&bundle, &lan.store.trusted_keys().unwrap());
+    assert!(report.is_valid(), "{report}");
+
+    // The tablet's late edit is refused, kept with the reason, and its state follows the server.
+    let report = tablet.sync().unwrap();
+    assert_eq!(report.refused, 1);
+    let refused = tablet.store.refused_operations().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].op.payload.kind(), "set_answer");
+    assert!(!refused[0].reason.is_empty());
+    assert_eq!(tablet.store.inspection(id).unwrap().status, Status::Sealed);
+    let b4 = tablet.answer(id, "B4");
+    assert_eq!(b4.len(), 1);
+    assert_eq!(b4[0].note, None);
+    assert_eq!(
+        tablet.store.snapshot(id).unwrap().record,
+        leader.store.snapshot(id).unwrap().record
+    );
+    minh.sync().unwrap();
+    let signers = |p: &Phone| -> Vec<String> {
+        p.store
+            .current_minutes(id)
+            .unwrap()
+            .signatures()
+            .iter()
+            .map(|s| s.signer.clone())
+            .collect()
+    };
+    assert_eq!(signers(&minh).len(), 3);
+    assert_eq!(signers(&minh), signers(&leader));
+    // And once sealed, the device itself refuses changes.
+    assert!(lan
+        .store
+        .set_answer(id, "B4", AnswerValue::YesNoNa(YesNoNa::No), None)
+        .is_err());
+}
+
+#[test]
+fn a_server_killed_mid_push_loses_and_duplicates_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let s = set_up(data.path());
+    let server = Server::start(data.path(), &[]);
+    let addr = server.addr.clone();
+    let lan = Phone::enrolled(&server, &s.codes[1].1, "Lan");
+    lan.sync().unwrap();
+    let id = s.inspection;
+    lan.store.start_inspection(id).unwrap();
+    // Many small edits: several push batches.
+    for n in 0..1500u64 {
+        lan.store
+            .set_answer(id, "A1", AnswerValue::Count(n), None)
+            .unwrap();
+    }
+    for n in 0..4u8 {
+        lan.store
+            .add_photo(id, None, &png(700, 500, n + 10), None)
+            .unwrap();
+    }
+    let local_ops: HashSet<_> = lan.store.operations().unwrap().iter().map(|o| o.id).collect();
+
+    // Kill the server while the device is pushing.
+    let sync_thread = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| lan.sync());
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        server.kill();
+        handle.join().unwrap()
+    });
+    // Either it finished before the kill or it failed with a network error; never anything else.
+    if let Err(e) = &sync_thread {
+        assert!(matches!(e, SyncError::Network(_)), "{e}");
+    }
+
+    // Restart on the same address and sync again: it resumes.
+    let server = Server::start_on(data.path(), &addr, &[]);
+    lan.sync().unwrap();
+    assert_eq!(lan.store.pending_count(), 0);
+    assert!(lan.store.upload_queue().unwrap().is_empty());
+
+    // A colleague's fresh device pulls everything: each of Lan's operations exactly once.
+    let minh = Phone::enrolled(&server, &s.codes[2].1, "Minh");
+    let client = device::client(&minh.store, minh.key.clone()).unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let page = client.pull(cursor, 1000).unwrap();
+        seen.extend(page.entries.iter().map(|e| e.op.id));
+        cursor = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    let unique: HashSet<_> = seen.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "an operation appears twice in the server's log"
+    );
+    let lan_ops_on_server = unique.intersection(&local_ops).count();
+    assert_eq!(lan_ops_on_server, local_ops.len());
+    minh.sync().unwrap();
+    assert_eq!(minh.answer(id, "A1")[0].value, AnswerValue::Count(1499));
+    // Every photo blob is on the server, whole.
+    let photos = minh.store.photos(id).unwrap();
+    assert_eq!(photos.len(), 4);
+    assert_eq!(
+        sync::blobs::download_photos(&minh.store, &client, id, false).unwrap(),
+        8
+    );
+}
