@@ -25,7 +25,11 @@ fn noisy_photo(seed: u32) -> Vec<u8> {
         state ^= state >> 17;
         state ^= state << 5;
         let n = (state & 0x3f) as u8;
-        image::Rgb([((x / 7) as u8).wrapping_add(n), ((y / 5) as u8).wrapping_add(n), n.wrapping_mul(3)])
+        image::Rgb([
+            ((x / 7) as u8).wrapping_add(n),
+            ((y / 5) as u8).wrapping_add(n),
+            n.wrapping_mul(3),
+        ])
     });
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img)
@@ -39,8 +43,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (inspection, codes) = {
         let mut w = kiemtra_server::admin::open_writer(data.path())?;
         w.publish_template(&osh_general())?;
-        let lan = w.create_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ")?.id;
-        let minh = w.create_inspector("Phạm Văn Minh", "Thanh tra viên", "Sở Nội vụ")?.id;
+        let lan = w
+            .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ")?
+            .id;
+        let minh = w
+            .create_inspector("Phạm Văn Minh", "Thanh tra viên", "Sở Nội vụ")?
+            .id;
         let d = w.create_delegation("Đoàn 1", "QĐ 1", lan, &[minh], None)?.id;
         let f = NewFacility {
             kind: FacilityKind::Enterprise,
@@ -54,7 +62,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         .validate(Default::default(), w.admin_units())?;
         w.put_facility(&f)?;
-        let i = w.assign(d, f.id, osh_general().key(), "2025-03-05".parse()?, InspectionKind::Inspection)?;
+        let i = w.assign(
+            d,
+            f.id,
+            osh_general().key(),
+            "2025-03-05".parse()?,
+            InspectionKind::Inspection,
+        )?;
         let codes = [w.enrol_code(lan, 1)?, w.enrol_code(minh, 1)?];
         w.commit()?;
         (i.id, codes)
@@ -82,7 +96,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let v = match line.item.answer {
                 AnswerType::YesNoNa => AnswerValue::YesNoNa(YesNoNa::Yes),
                 AnswerType::Count => AnswerValue::Count(350),
-                AnswerType::Ratio => AnswerValue::Ratio { numerator: 9, denominator: 10 },
+                AnswerType::Ratio => AnswerValue::Ratio {
+                    numerator: 9,
+                    denominator: 10,
+                },
                 AnswerType::Text => AnswerValue::Text("Ghi nhận".into()),
             };
             lan.set_answer(inspection, &line.item.code, v, None)?;
