@@ -6,17 +6,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-/// The `kiemtra-server` binary of this workspace, built once per test run.
+/// The `kiemtra-server` binary of this workspace. `cargo test --workspace`
+/// builds it (the server package has integration tests) and
+/// `scripts/test.sh` names it in `KIEMTRA_SERVER_BIN`; run alone, the tests
+/// build it once. (A separate `cargo build -p` resolves features differently
+/// and would rebuild half the dependency tree, so it is only the fallback.)
 pub fn server_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("KIEMTRA_SERVER_BIN").map(PathBuf::from) {
+            if bin.exists() {
+                return bin;
+            }
+        }
         // target/<profile>/deps/<test-binary> -> target/<profile>/kiemtra-server
         let exe = std::env::current_exe().expect("test binary path");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
         let bin = profile_dir.join("kiemtra-server");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // Cargo builds a package's binaries only for that package's own tests,
-        // so build it here (a no-op when it is up to date).
         let status = Command::new(cargo)
             .args(["build", "-q", "-p", "kiemtra-server", "--bin", "kiemtra-server"])
             .status()
