@@ -19,9 +19,14 @@ pub fn server_binary() -> &'static Path {
                 return bin;
             }
         }
-        // target/<profile>/deps/<test-binary> -> target/<profile>/kiemtra-server
+        // A test runs from target/<profile>/deps/, a binary from target/<profile>/.
         let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+        let dir = exe.parent().expect("target/<profile>");
+        let profile_dir = if dir.ends_with("deps") {
+            dir.parent().unwrap_or(dir)
+        } else {
+            dir
+        };
         let bin = profile_dir.join("kiemtra-server");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)

@@ -35,6 +35,9 @@ pub fn decode(bytes: &[u8], target_long_side: u32, config: &PhotoConfig) -> Resu
     };
     decompressor.set_scaling_factor(scale).map_err(map_error)?;
     decompressor.set_scan_limit(MAX_SCANS).map_err(map_error)?;
+    // The output is resized again afterwards, so libjpeg-turbo's smoothing
+    // ("fancy") chroma upsampling buys nothing visible and costs decode time.
+    decompressor.set_fast_upsample(true).map_err(map_error)?;
     let scaled = header.scaled(scale);
 
     let cmyk = matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK);
