@@ -59,9 +59,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let (signed, bundle) = signed_bundle(&f, 3);
-    let options = RenderOptions {
-        verify_base_url: VERIFY_URL.into(),
-    };
+    let options = RenderOptions::new(VERIFY_URL);
     let pdf = render_pdf(&signed, &bundle, &options).expect("pdf");
     eprintln!(
         "minutes PDF: {} bytes ({} KB), {} items",

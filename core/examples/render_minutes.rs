@@ -20,9 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/examples"));
     std::fs::create_dir_all(&out)?;
     let f = fixed();
-    let options = RenderOptions {
-        verify_base_url: VERIFY_URL.into(),
-    };
+    let options = RenderOptions::new(VERIFY_URL);
     for (name, statement) in [
         ("bien-ban-kiem-tra", statement()),
         ("bien-ban-tu-choi-ky", refusal()),

@@ -100,6 +100,11 @@ id_type!(
     DeviceId,
     "device id"
 );
+id_type!(
+    /// A declared labour accident (*vụ tai nạn lao động*).
+    AccidentId,
+    "accident id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::LifecycleError;
 use crate::geo::GeoPoint;
-use crate::ids::{DelegationId, FacilityId, InspectionId, InspectorId};
+use crate::ids::{AccidentId, DelegationId, FacilityId, InspectionId, InspectorId};
 use crate::template::TemplateRef;
 
 /// The kinds of field work the same engine carries.
@@ -115,6 +115,9 @@ pub struct Inspection {
     pub created_at: DateTime<Utc>,
     /// When the inspection was started on site: the date deadlines count from.
     pub started_at: Option<DateTime<Utc>>,
+    /// The accident an accident investigation investigates.
+    #[serde(default)]
+    pub accident: Option<AccidentId>,
 }
 
 /// Vietnam's civil time: UTC+7 all year, no daylight saving.

@@ -2,6 +2,8 @@
 //!
 //! One module per concept; [`store::Store`] is the entry point an app opens.
 
+pub mod access_code;
+pub mod accident;
 pub mod admin_units;
 pub mod answer;
 pub mod codec;
@@ -19,6 +21,7 @@ pub mod ops;
 pub mod people;
 pub mod photo;
 pub mod record;
+pub mod remediation;
 pub mod store;
 pub mod sync;
 pub mod template;

@@ -8,13 +8,16 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access_code::AccessCode;
 use crate::answer::AnswerEntry;
 use crate::evidence::PhotoRecord;
+use crate::evidence::PhotoRecord as Photo;
 use crate::facility::Facility;
-use crate::ids::{DeviceId, InspectionId, InspectorId, OpId};
+use crate::ids::{DeviceId, FacilityId, InspectionId, InspectorId, OpId};
 use crate::inspection::{Inspection, Status};
 use crate::minutes::{Hash32, MinutesSignature};
 use crate::people::{Delegation, Inspector};
+use crate::remediation::Review;
 use crate::sync::wire::Certificate;
 use crate::template::ChecklistTemplate;
 use crate::violation::ViolationEdit;
@@ -65,6 +68,11 @@ pub enum Payload {
         inspection: InspectionId,
         #[serde(with = "serde_bytes")]
         canonical: Vec<u8>,
+        /// The code printed on the minutes for the establishment's portal
+        /// access; not part of the signed content (anyone verifying a copy
+        /// would otherwise learn it).
+        #[serde(default)]
+        access_code: Option<AccessCode>,
     },
     /// One signature on the minutes whose content hash is given; the
     /// leader's signature seals the inspection.
@@ -72,6 +80,23 @@ pub enum Payload {
         inspection: InspectionId,
         content_hash: Hash32,
         signature: MinutesSignature,
+    },
+    /// The establishment reported remediation of a violation through the
+    /// portal (server-authored, after the minutes are sealed).
+    ReportRemediation {
+        inspection: InspectionId,
+        item: String,
+        facility: FacilityId,
+        sent_by: String,
+        text: String,
+        photos: Vec<Photo>,
+    },
+    /// An inspector judged the remediation reported so far.
+    ReviewRemediation {
+        inspection: InspectionId,
+        item: String,
+        review: Review,
+        supersedes: Vec<OpId>,
     },
     /// The server published a checklist template (server-authored).
     PublishTemplate(ChecklistTemplate),
@@ -93,7 +118,9 @@ impl Payload {
             | Payload::EditViolation { inspection, .. }
             | Payload::AddPhoto { inspection, .. }
             | Payload::DrawUpMinutes { inspection, .. }
-            | Payload::SignMinutes { inspection, .. } => Some(*inspection),
+            | Payload::SignMinutes { inspection, .. }
+            | Payload::ReportRemediation { inspection, .. }
+            | Payload::ReviewRemediation { inspection, .. } => Some(*inspection),
             Payload::PutFacility(_)
             | Payload::PutInspector(_)
             | Payload::PutDelegation(_)
@@ -116,6 +143,8 @@ impl Payload {
             Payload::AddPhoto { .. } => "add_photo",
             Payload::DrawUpMinutes { .. } => "draw_up_minutes",
             Payload::SignMinutes { .. } => "sign_minutes",
+            Payload::ReportRemediation { .. } => "report_remediation",
+            Payload::ReviewRemediation { .. } => "review_remediation",
             Payload::PublishTemplate(_) => "publish_template",
             Payload::CertifyDevice(_) => "certify_device",
             Payload::RevokeDevice { .. } => "revoke_device",

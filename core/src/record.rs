@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::access_code::AccessCode;
 use crate::answer::{compliance, AnswerEntry, Compliance};
 use crate::error::{AnswerError, Error, LifecycleError};
 use crate::evidence::PhotoRecord;
@@ -16,6 +17,7 @@ use crate::merge::{MvRegister, Version};
 use crate::minutes::{Hash32, MinutesSignature, SignedMinutes, TrustedKeys};
 use crate::ops::{Operation, Payload};
 use crate::people::Role;
+use crate::remediation::{RemediationReport, Review, ReviewBy, Verdict};
 use crate::template::{ChecklistTemplate, Item, Section};
 use crate::violation::{Dismissal, Violation, ViolationEdit, ViolationStatus};
 
@@ -30,6 +32,13 @@ pub struct InspectionRecord {
     /// Versions of the minutes by content hash (hex), with their signatures.
     #[serde(default)]
     pub minutes: BTreeMap<String, MinutesVersion>,
+    /// Remediation reported by the establishment, per violation (item code),
+    /// in the order received.
+    #[serde(default)]
+    pub remediations: BTreeMap<String, Vec<RemediationReport>>,
+    /// Inspectors' reviews of the remediation, per violation.
+    #[serde(default)]
+    pub reviews: BTreeMap<String, MvRegister<Review>>,
 }
 
 /// One version of the minutes: its canonical bytes and the signatures gathered.
@@ -39,6 +48,9 @@ pub struct MinutesVersion {
     pub canonical: Vec<u8>,
     /// Kept sorted by signer, so merged records compare equal.
     pub signatures: Vec<MinutesSignature>,
+    /// The portal access code printed on this version.
+    #[serde(default)]
+    pub access_code: Option<AccessCode>,
 }
 
 impl MinutesVersion {
@@ -50,6 +62,9 @@ impl MinutesVersion {
         self.signatures.iter().any(|s| s.role == Role::Leader)
     }
 }
+
+/// Photos one remediation report may carry.
+pub const MAX_REMEDIATION_PHOTOS: usize = 10;
 
 /// What `apply` needs to judge an operation.
 pub struct Context<'a> {
@@ -100,6 +115,44 @@ impl InspectionRecord {
             violation_edits: BTreeMap::new(),
             photos: BTreeMap::new(),
             minutes: BTreeMap::new(),
+            remediations: BTreeMap::new(),
+            reviews: BTreeMap::new(),
+        }
+    }
+
+    /// What the establishment reported about the violation of `item`.
+    pub fn remediation_reports(&self, item: &str) -> &[RemediationReport] {
+        self.remediations.get(item).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The reviews in force for `item` (several when made concurrently).
+    pub fn remediation_reviews(&self, item: &str) -> Vec<ReviewBy<'_>> {
+        self.reviews
+            .get(item)
+            .map(|r| {
+                r.versions()
+                    .iter()
+                    .map(|v| ReviewBy {
+                        review: &v.value,
+                        by: v.author,
+                        at: v.at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Open until the establishment reports; remediated once it has; then
+    /// what the newest review says. A report newer than a "still open"
+    /// review makes it remediated again, awaiting review.
+    fn remediation_status(&self, item: &str) -> ViolationStatus {
+        let latest_report = self.remediation_reports(item).last();
+        let review = self.reviews.get(item).and_then(|r| r.versions().last());
+        match (latest_report, review) {
+            (_, Some(v)) if v.value.verdict == Verdict::Verified => ViolationStatus::Verified,
+            (Some(r), Some(v)) if v.value.report != r.op => ViolationStatus::Remediated,
+            (Some(_), None) => ViolationStatus::Remediated,
+            _ => ViolationStatus::Open,
         }
     }
 
@@ -173,7 +226,7 @@ impl InspectionRecord {
                     date.checked_add_days(chrono::Days::new(u64::from(spec.remediation_days)))
                         .unwrap_or(date)
                 }),
-                status: ViolationStatus::Open,
+                status: self.remediation_status(&item.code),
                 dismissal: edit.and_then(|v| {
                     v.value.dismissed.as_ref().map(|reason| Dismissal {
                         reason: reason.clone(),
@@ -221,6 +274,54 @@ impl InspectionRecord {
                 Ok(())
             }
             Payload::DrawUpMinutes { canonical, .. } => self.check_draw_up(canonical),
+            Payload::ReportRemediation {
+                item,
+                text: body,
+                photos,
+                sent_by,
+                facility,
+                ..
+            } => {
+                self.check_remediable(item, ctx, "reporting remediation")?;
+                if *facility != self.inspection.facility {
+                    return Err(crate::error::ValidationError::Invalid {
+                        field: "remediation",
+                        reason: "sent for another establishment".into(),
+                    }
+                    .into());
+                }
+                for (field, value, max) in [("remediation text", body, 4000), ("sent by", sent_by, 200)] {
+                    if crate::text::required(field, value, max)? != *value {
+                        return Err(crate::error::ValidationError::Invalid {
+                            field,
+                            reason: "not in normal form (NFC, trimmed)".into(),
+                        }
+                        .into());
+                    }
+                }
+                if photos.len() > MAX_REMEDIATION_PHOTOS {
+                    return Err(crate::error::ValidationError::Invalid {
+                        field: "remediation photos",
+                        reason: format!("at most {MAX_REMEDIATION_PHOTOS} photos per report"),
+                    }
+                    .into());
+                }
+                Ok(())
+            }
+            Payload::ReviewRemediation { item, review, .. } => {
+                self.check_remediable(item, ctx, "reviewing remediation")?;
+                if !self
+                    .remediation_reports(item)
+                    .iter()
+                    .any(|r| r.op == review.report)
+                {
+                    return Err(Error::NotFound {
+                        kind: "remediation report",
+                        id: review.report.to_string(),
+                    });
+                }
+                Ok(())
+            }
             Payload::SignMinutes {
                 content_hash,
                 signature,
@@ -356,12 +457,65 @@ impl InspectionRecord {
                 // Add-only, keyed by content: duplicates and order do not matter.
                 self.photos.entry(photo.key()).or_insert_with(|| photo.clone());
             }
-            Payload::DrawUpMinutes { canonical, .. } => {
+            Payload::DrawUpMinutes {
+                canonical,
+                access_code,
+                ..
+            } => {
                 let hash = crate::minutes::content_hash(canonical).to_hex();
-                self.minutes.entry(hash).or_insert_with(|| MinutesVersion {
+                let version = self.minutes.entry(hash).or_insert_with(|| MinutesVersion {
                     canonical: canonical.clone(),
                     signatures: Vec::new(),
+                    access_code: None,
                 });
+                // The same minutes drawn up twice with different codes (which
+                // an honest device never does): the smaller code, whatever the order.
+                if let Some(code) = access_code {
+                    if version.access_code.as_ref().is_none_or(|c| code < c) {
+                        version.access_code = Some(code.clone());
+                    }
+                }
+            }
+            Payload::ReportRemediation {
+                item,
+                facility,
+                sent_by,
+                text,
+                photos,
+                ..
+            } => {
+                let reports = self.remediations.entry(item.clone()).or_default();
+                if !reports.iter().any(|r| r.op == op.id) {
+                    let report = RemediationReport {
+                        op: op.id,
+                        item: item.clone(),
+                        facility: *facility,
+                        sent_by: sent_by.clone(),
+                        text: text.clone(),
+                        photos: photos.clone(),
+                        received_at: op.at,
+                    };
+                    // Ordered by receipt time, then id: the same on every replica.
+                    let at = reports.partition_point(|r| (r.received_at, r.op) < (op.at, op.id));
+                    reports.insert(at, report);
+                }
+            }
+            Payload::ReviewRemediation {
+                item,
+                review,
+                supersedes,
+                ..
+            } => {
+                let version = Version {
+                    op: op.id,
+                    author: op.author,
+                    at: op.at,
+                    value: review.clone(),
+                };
+                self.reviews
+                    .entry(item.clone())
+                    .or_default()
+                    .apply(version, supersedes);
             }
             Payload::SignMinutes {
                 content_hash,
@@ -475,6 +629,25 @@ impl InspectionRecord {
                 }
                 .into());
             }
+        }
+        Ok(())
+    }
+
+    /// Remediation concerns a violation of sealed minutes that was not dismissed.
+    fn check_remediable(&self, item: &str, ctx: &Context<'_>, action: &'static str) -> Result<(), Error> {
+        let status = self.inspection.status;
+        if status < Status::Sealed {
+            return Err(LifecycleError::NotAllowed { status, action }.into());
+        }
+        if !self
+            .violations(ctx)
+            .iter()
+            .any(|v| v.item == item && !v.is_dismissed())
+        {
+            return Err(Error::NotFound {
+                kind: "violation",
+                id: item.to_string(),
+            });
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ fn inspection() -> Inspection {
         created_by: None,
         created_at: DateTime::<Utc>::UNIX_EPOCH,
         started_at: None,
+        accident: None,
     }
 }
 

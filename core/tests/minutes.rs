@@ -10,9 +10,7 @@ use kiemtra_core::minutes::*;
 use kiemtra_core::people::Role;
 
 fn options() -> RenderOptions {
-    RenderOptions {
-        verify_base_url: VERIFY_URL.into(),
-    }
+    RenderOptions::new(VERIFY_URL)
 }
 
 fn trusted(f: &Fixture) -> TrustedKeys {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::Subcommand;
-use kiemtra_core::ids::{DelegationId, DeviceId, FacilityId, InspectorId};
+use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectorId};
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::template::TemplateRef;
 
@@ -72,6 +72,26 @@ pub enum AdminCommand {
         date: NaiveDate,
         #[arg(long, default_value = "inspection", value_parser = parse_kind)]
         kind: InspectionKind,
+    },
+    /// Assigns the investigation of a declared accident to a delegation
+    /// (built-in investigation template); prints the inspection id.
+    AssignInvestigation {
+        #[arg(long)]
+        delegation: DelegationId,
+        #[arg(long)]
+        accident: AccidentId,
+        /// Planned date, YYYY-MM-DD.
+        #[arg(long)]
+        date: NaiveDate,
+    },
+    /// Imports declared accidents from CSV (occurred_at,place,unit,tax_code,deaths,seriously_injured,lightly_injured,account).
+    ImportAccidents { file: PathBuf },
+    /// Lists declared accidents: id, date, unit, deaths, place (tab-separated).
+    ListAccidents,
+    /// Issues a token for an official to open the overview pages; prints it once.
+    CreateAdminToken {
+        #[arg(long)]
+        name: String,
     },
     /// Revokes a device: its key no longer authenticates.
     RevokeDevice {
@@ -192,6 +212,46 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             let i = w.assign(delegation, facility, template, date, kind)?;
             w.commit()?;
             writeln!(out, "{}", i.id)?;
+        }
+        AdminCommand::AssignInvestigation {
+            delegation,
+            accident,
+            date,
+        } => {
+            let i = w.assign_investigation(delegation, accident, None, date)?;
+            w.commit()?;
+            writeln!(out, "{}", i.id)?;
+        }
+        AdminCommand::ImportAccidents { file } => {
+            let report = crate::accident_import::import_accidents(&mut w, &file)?;
+            w.commit()?;
+            for (line, reason) in &report.refused {
+                writeln!(out, "line {line}: {reason}")?;
+            }
+            writeln!(
+                out,
+                "imported {}, refused {}",
+                report.imported,
+                report.refused.len()
+            )?;
+        }
+        AdminCommand::ListAccidents => {
+            for a in w.db().accidents()? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    a.id,
+                    a.date(),
+                    a.unit,
+                    a.deaths,
+                    a.place
+                )?;
+            }
+        }
+        AdminCommand::CreateAdminToken { name } => {
+            let token = w.create_admin_token(&name)?;
+            w.commit()?;
+            writeln!(out, "{token}")?;
         }
         AdminCommand::RevokeDevice { device } => {
             w.revoke_device(device)?;

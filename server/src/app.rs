@@ -66,6 +66,12 @@ pub struct AppState {
     pub writer: CommitHandle,
     pub auth: Arc<Auth>,
     pub limits: Limits,
+    /// Portal sessions and the limit on guessing access codes.
+    pub portal: Arc<crate::portal::session::Portal>,
+    /// Overview sessions of officials.
+    pub admin_sessions: Arc<crate::overview::auth::AdminSessions>,
+    /// Cookies get `Secure` when the server speaks HTTPS.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -75,7 +81,7 @@ impl AppState {
         let opened = open_dir(dir, cache_bytes)?;
         let log: Arc<dyn OpLog> = opened.log;
         let mut writer = Writer::new(opened.db.clone(), log.clone(), opened.key)?;
-        if demo && crate::demo::seed(&mut writer)? {
+        if demo && crate::demo::seed(&mut writer, dir)? {
             tracing::info!("demo data seeded");
         }
         writer.commit()?;
@@ -89,6 +95,9 @@ impl AppState {
             writer: CommitHandle::start(writer)?,
             auth: Arc::new(Auth::default()),
             limits: Limits::default(),
+            portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
+            admin_sessions: Arc::new(crate::overview::auth::AdminSessions::default()),
+            secure_cookies: false,
         })
     }
 }
@@ -118,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .merge(limited(open, limits.max_auth_body_bytes))
         .merge(limited(ops, limits.max_body_bytes))
         .merge(limited(blobs, limits.max_chunk_bytes))
+        .merge(crate::portal::routes())
+        .merge(crate::overview::routes())
         .layer(axum::middleware::map_response(json_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -147,9 +158,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves HTTPS (rustls, ring) with a PEM certificate chain and key.
@@ -172,7 +186,7 @@ pub async fn serve_tls(
     });
     axum_server::from_tcp_rustls(listener, config)?
         .handle(handle)
-        .serve(router(state).into_make_service())
+        .serve(router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await
 }
 

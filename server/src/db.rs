@@ -9,9 +9,10 @@
 
 use std::path::Path;
 
+use kiemtra_core::accident::Accident;
 use kiemtra_core::codec::{from_cbor, to_cbor};
 use kiemtra_core::facility::Facility;
-use kiemtra_core::ids::{DelegationId, DeviceId, FacilityId, InspectionId, InspectorId};
+use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectionId, InspectorId};
 use kiemtra_core::people::{Delegation, Inspector};
 use kiemtra_core::record::InspectionRecord;
 use kiemtra_core::sync::wire::Certificate;
@@ -55,6 +56,23 @@ pub struct ServerDb {
     devices: sled::Tree,
     codes: sled::Tree,
     records: sled::Tree,
+    accidents: sled::Tree,
+    portal_codes: sled::Tree,
+    admin_tokens: sled::Tree,
+}
+
+/// What a portal access code opens: one inspection of one establishment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalGrant {
+    pub inspection: InspectionId,
+    pub facility: FacilityId,
+}
+
+/// An official allowed on the overview pages (`admin create-admin-token`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminToken {
+    pub name: String,
+    pub created_at: i64,
 }
 
 fn template_key(r: &TemplateRef) -> String {
@@ -89,6 +107,9 @@ impl ServerDb {
             devices: db.open_tree("devices")?,
             codes: db.open_tree("enrol_codes")?,
             records: db.open_tree("records")?,
+            accidents: db.open_tree("accidents")?,
+            portal_codes: db.open_tree("portal_codes")?,
+            admin_tokens: db.open_tree("admin_tokens")?,
             meta,
             db,
         })
@@ -213,6 +234,39 @@ impl ServerDb {
 
     pub fn put_record(&self, r: &InspectionRecord) -> Result<(), ServerError> {
         Self::put(&self.records, "inspection record", r.inspection.id.as_bytes(), r)
+    }
+
+    pub fn records(&self) -> Result<Vec<InspectionRecord>, ServerError> {
+        Self::all(&self.records, "inspection record")
+    }
+
+    pub fn accident(&self, id: AccidentId) -> Result<Option<Accident>, ServerError> {
+        Self::get(&self.accidents, "accident", id.as_bytes())
+    }
+
+    pub fn put_accident(&self, a: &Accident) -> Result<(), ServerError> {
+        Self::put(&self.accidents, "accident", a.id.as_bytes(), a)
+    }
+
+    pub fn accidents(&self) -> Result<Vec<Accident>, ServerError> {
+        Self::all(&self.accidents, "accident")
+    }
+
+    /// The grant of an access code, by the code's SHA-256.
+    pub fn portal_grant(&self, code_hash: &[u8; 32]) -> Result<Option<PortalGrant>, ServerError> {
+        Self::get(&self.portal_codes, "portal grant", code_hash)
+    }
+
+    pub fn put_portal_grant(&self, code_hash: &[u8; 32], g: &PortalGrant) -> Result<(), ServerError> {
+        Self::put(&self.portal_codes, "portal grant", code_hash, g)
+    }
+
+    pub fn admin_token(&self, token_hash: &[u8; 32]) -> Result<Option<AdminToken>, ServerError> {
+        Self::get(&self.admin_tokens, "admin token", token_hash)
+    }
+
+    pub fn put_admin_token(&self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
+        Self::put(&self.admin_tokens, "admin token", token_hash, t)
     }
 
     pub fn meta_u64(&self, name: &str) -> Result<Option<u64>, ServerError> {

@@ -9,22 +9,31 @@
 //! - `storage`: the `OpLog` and `BlobStore` traits and their embedded defaults (sled, `DATA/blob-store/`).
 //! - `server_key`: the server's certificate-signing key.
 //! - `cbor`: CBOR bodies in and out.
-//! - `admin`, `csv_import`: the admin CLI.
+//! - `admin`, `csv_import`, `accident_import`: the admin CLI.
 //! - `client`: a minimal signing client (load generator, tests).
 //! - `demo`: demo data for `serve --demo`.
+//! - `portal`: the establishments' portal (access code, violations, remediation, accident declaration).
+//! - `overview`: the inspectorate's overview, targets, exports and accident register.
+//! - `charts`: server-rendered SVG charts.
+//! - `html`: the pages' shared layout.
 //! - `error`: the one error type and its HTTP answer.
 
+pub mod accident_import;
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cbor;
+pub mod charts;
 pub mod client;
 pub mod commit;
 pub mod csv_import;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod html;
+pub mod overview;
+pub mod portal;
 pub mod server_key;
 pub mod storage;
 pub mod writer;

@@ -43,6 +43,9 @@ enum Command {
         /// PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Wrong portal access codes allowed per client address per 15 minutes.
+        #[arg(long, default_value_t = 10)]
+        portal_max_failures: u32,
     },
     /// Administration: inspectors, enrolment codes, facilities, templates,
     /// delegations, assignments, devices. Works on the data folder directly:
@@ -88,8 +91,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             cache_mib,
             tls_cert,
             tls_key,
+            portal_max_failures,
         } => {
-            let state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
+            let mut state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
+            state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
+                kiemtra_server::portal::session::PortalLimits {
+                    max_failures: portal_max_failures,
+                    ..Default::default()
+                },
+            ));
+            state.secure_cookies = tls_cert.is_some();
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = std::net::TcpListener::bind(addr)?;

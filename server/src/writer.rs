@@ -10,11 +10,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
+use kiemtra_core::accident::{Accident, Declarant, NewAccident};
 use kiemtra_core::admin_units::AdminUnits;
 use kiemtra_core::codec::to_cbor;
+use kiemtra_core::evidence::PhotoRecord;
 use kiemtra_core::facility::{Facility, FacilityKind, NewFacility};
 use kiemtra_core::identity::{check_public_key, IdentityError};
-use kiemtra_core::ids::{DelegationId, DeviceId, FacilityId, InspectionId, InspectorId, OpId};
+use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectionId, InspectorId, OpId};
 use kiemtra_core::inspection::{Inspection, InspectionKind, Status};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::people::{Delegation, DelegationMember, Inspector, Role};
@@ -26,7 +28,7 @@ use kiemtra_core::sync::wire::{
 use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use sha2::{Digest, Sha256};
 
-use crate::db::{DeviceRecord, EnrolCode, ServerDb};
+use crate::db::{AdminToken, DeviceRecord, EnrolCode, PortalGrant, ServerDb};
 use crate::error::ServerError;
 use crate::server_key::ServerKey;
 use crate::storage::{NewEntry, OpLog, Scope, SledOpLog};
@@ -262,6 +264,53 @@ impl Writer {
         date: NaiveDate,
         kind: InspectionKind,
     ) -> Result<Inspection, ServerError> {
+        if kind == InspectionKind::AccidentInvestigation {
+            return Err(ServerError::Invalid(
+                "an accident investigation is assigned for a declared accident (assign-investigation)".into(),
+            ));
+        }
+        self.create_assigned(delegation, facility, template, date, kind, None)
+    }
+
+    /// Assigns the investigation of a declared accident to a delegation, at
+    /// the accident's establishment, with the built-in investigation template
+    /// unless another is given.
+    pub fn assign_investigation(
+        &mut self,
+        delegation: DelegationId,
+        accident: AccidentId,
+        template: Option<TemplateRef>,
+        date: NaiveDate,
+    ) -> Result<Inspection, ServerError> {
+        let a = self
+            .db
+            .accident(accident)?
+            .ok_or_else(|| ServerError::NotFound(format!("accident {accident}")))?;
+        let facility = a.facility.ok_or_else(|| {
+            ServerError::Invalid(
+                "the accident has no establishment (a worker without a labour contract): the commune reports it; no inspection of an establishment to assign".into(),
+            )
+        })?;
+        let template = template.unwrap_or_else(|| kiemtra_core::template::osh_accident_investigation().key());
+        self.create_assigned(
+            delegation,
+            facility,
+            template,
+            date,
+            InspectionKind::AccidentInvestigation,
+            Some(accident),
+        )
+    }
+
+    fn create_assigned(
+        &mut self,
+        delegation: DelegationId,
+        facility: FacilityId,
+        template: TemplateRef,
+        date: NaiveDate,
+        kind: InspectionKind,
+        accident: Option<AccidentId>,
+    ) -> Result<Inspection, ServerError> {
         if self.delegation(delegation)?.is_none() {
             return Err(ServerError::NotFound(format!("delegation {delegation}")));
         }
@@ -283,6 +332,7 @@ impl Writer {
             created_by: None,
             created_at: Utc::now(),
             started_at: None,
+            accident,
         };
         self.db.put_record(&InspectionRecord::new(inspection.clone()))?;
         self.server_op(
@@ -290,6 +340,91 @@ impl Writer {
             Scope::Delegation(delegation),
         )?;
         Ok(inspection)
+    }
+
+    /// Records a declared accident.
+    pub fn declare_accident(&mut self, new: NewAccident, by: Declarant) -> Result<Accident, ServerError> {
+        if let Some(f) = new.facility {
+            if self.db.facility(f)?.is_none() {
+                return Err(ServerError::NotFound(format!("facility {f}")));
+            }
+        }
+        let a = new.validate(AccidentId::new(), by, Utc::now(), &self.units)?;
+        self.db.put_accident(&a)?;
+        Ok(a)
+    }
+
+    /// Records the establishment's remediation report of a violation, sent
+    /// through the portal, as a server-authored operation that the
+    /// delegation's devices pull. Checked like any operation: only on sealed
+    /// minutes, only for a violation they list.
+    pub fn report_remediation(
+        &mut self,
+        inspection: InspectionId,
+        item: &str,
+        sent_by: &str,
+        text: &str,
+        photos: Vec<PhotoRecord>,
+    ) -> Result<OpId, ServerError> {
+        let mut record = self
+            .db
+            .record(inspection)?
+            .ok_or_else(|| ServerError::NotFound(format!("inspection {inspection}")))?;
+        let template = self
+            .template(&record.inspection.template)?
+            .ok_or_else(|| ServerError::NotFound(format!("template {}", record.inspection.template)))?;
+        let facility = record.inspection.facility;
+        let facility_kind = self
+            .facility_kind(facility)?
+            .ok_or_else(|| ServerError::NotFound(format!("facility {facility}")))?;
+        let op = Operation {
+            id: OpId::new(),
+            device: self.server_device,
+            seq: self.next_server_seq,
+            author: None,
+            at: Utc::now(),
+            payload: Payload::ReportRemediation {
+                inspection,
+                item: item.to_string(),
+                facility,
+                sent_by: kiemtra_core::text::normalise(sent_by),
+                text: kiemtra_core::text::normalise(text),
+                photos,
+            },
+        };
+        let ctx = Context {
+            template: &template,
+            facility_kind,
+            trusted_keys: None,
+        };
+        record.check(&op, &ctx)?;
+        record.merge(&op);
+        let bytes = to_cbor("operation", &op)?;
+        self.db.put_record(&record)?;
+        self.log.append(vec![NewEntry {
+            op: op.id,
+            scope: Scope::Delegation(record.inspection.delegation),
+            bytes,
+        }])?;
+        self.db.set_meta_u64(META_SERVER_SEQ, self.next_server_seq)?;
+        self.next_server_seq += 1;
+        Ok(op.id)
+    }
+
+    /// Issues a token for an official to open the overview pages; only its hash is kept.
+    pub fn create_admin_token(&mut self, name: &str) -> Result<String, ServerError> {
+        let name = kiemtra_core::text::required("name", name, 200)?;
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).map_err(|e| ServerError::Storage(format!("random source: {e}")))?;
+        let token = hex::encode(bytes);
+        self.db.put_admin_token(
+            &token_hash(&token),
+            &AdminToken {
+                name,
+                created_at: Utc::now().timestamp(),
+            },
+        )?;
+        Ok(token)
     }
 
     /// Issues a one-time enrolment code for `inspector`, valid `valid_hours`
@@ -528,6 +663,7 @@ impl Writer {
         match &op.payload {
             Payload::PutInspector(_)
             | Payload::PutDelegation(_)
+            | Payload::ReportRemediation { .. }
             | Payload::PublishTemplate(_)
             | Payload::CertifyDevice(_)
             | Payload::RevokeDevice { .. } => Err(refuse(
@@ -583,6 +719,20 @@ impl Writer {
                 record.check(op, &ctx).map_err(refusal_of)?;
                 record.merge(op);
                 dirty.insert(id);
+                if let Payload::DrawUpMinutes {
+                    access_code: Some(code),
+                    ..
+                } = &op.payload
+                {
+                    // The establishment's key to the portal; only its hash is kept.
+                    let grant = PortalGrant {
+                        inspection: id,
+                        facility,
+                    };
+                    self.db
+                        .put_portal_grant(&code.hash(), &grant)
+                        .map_err(storage_refusal)?;
+                }
                 Ok(Scope::Delegation(delegation))
             }
         }
@@ -689,4 +839,9 @@ impl Writer {
 /// The key an enrolment code is stored under.
 pub fn code_hash(code: &str) -> [u8; 32] {
     Sha256::digest(code.trim().to_ascii_lowercase().as_bytes()).into()
+}
+
+/// The key an admin token is stored under.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.trim().as_bytes()).into()
 }

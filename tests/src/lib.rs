@@ -1,6 +1,8 @@
 //! Support for the end-to-end tests: running the real `kiemtra-server`
 //! binary on loopback and talking to it over HTTP.
 
+pub mod field;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

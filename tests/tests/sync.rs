@@ -7,16 +7,16 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use kiemtra_core::answer::{AnswerEntry, AnswerValue, YesNoNa};
+use kiemtra_core::answer::{AnswerValue, YesNoNa};
 use kiemtra_core::facility::{FacilityKind, NewFacility};
 use kiemtra_core::identity::{FileKeyStore, KeyStore};
 use kiemtra_core::ids::{InspectionId, InspectorId};
 use kiemtra_core::inspection::{InspectionKind, Status};
 use kiemtra_core::minutes::Hash32;
-use kiemtra_core::record::AnswerState;
 use kiemtra_core::store::Store;
-use kiemtra_core::sync::{self, device, NoProgress, SyncError, SyncObserver, SyncProgress};
+use kiemtra_core::sync::{self, device, SyncError, SyncObserver, SyncProgress};
 use kiemtra_core::template::osh_general;
+use kiemtra_tests::field::{minutes_info, png, Phone};
 use kiemtra_tests::Server;
 
 /// The inspectorate's set-up, done with the admin writer while the server is stopped.
@@ -88,117 +88,6 @@ fn set_up(data: &Path) -> Setup {
         inspection,
         codes,
     }
-}
-
-/// A phone: its store and its key, in its own folder.
-struct Phone {
-    _dir: tempfile::TempDir,
-    store: Store,
-    key: Arc<FileKeyStore>,
-}
-
-impl Phone {
-    fn enrolled(server: &Server, code: &str, name: &str) -> Phone {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("store")).unwrap();
-        let key = Arc::new(FileKeyStore::open_or_create(dir.path().join("device-key")).unwrap());
-        device::enrol(&store, key.clone(), &server.url(""), code, name, None).unwrap();
-        Phone {
-            _dir: dir,
-            store,
-            key,
-        }
-    }
-
-    fn sync(&self) -> Result<sync::SyncReport, SyncError> {
-        let client = device::client(&self.store, self.key.clone())?;
-        sync::sync(&self.store, &client, &NoProgress)
-    }
-
-    /// The live versions of an answer: none, one, or several in a conflict.
-    fn answer(&self, id: InspectionId, item: &str) -> Vec<AnswerEntry> {
-        let snap = self.store.snapshot(id).unwrap();
-        snap.record
-            .answers
-            .get(item)
-            .map(|r| r.versions().iter().map(|v| v.value.clone()).collect())
-            .unwrap_or_default()
-    }
-
-    fn answer_rest(&self, id: InspectionId) {
-        loop {
-            let snap = self.store.snapshot(id).unwrap();
-            let todo: Vec<_> = snap
-                .checklist()
-                .into_iter()
-                .filter(|l| l.asked && l.answer == AnswerState::Unanswered)
-                .map(|l| (l.item.code.clone(), l.item.answer))
-                .collect();
-            if todo.is_empty() {
-                return;
-            }
-            for (code, t) in todo {
-                use kiemtra_core::template::AnswerType as T;
-                let v = match t {
-                    T::YesNoNa => AnswerValue::YesNoNa(YesNoNa::Yes),
-                    T::Count => AnswerValue::Count(if code == "A1" { 350 } else { 4 }),
-                    T::Ratio => AnswerValue::Ratio {
-                        numerator: 4,
-                        denominator: 4,
-                    },
-                    T::Text => AnswerValue::Text("Ghi nhận".into()),
-                };
-                self.store.set_answer(id, &code, v, None).unwrap();
-            }
-        }
-    }
-}
-
-fn minutes_info() -> kiemtra_core::minutes::MinutesInfo {
-    use kiemtra_core::minutes::{MinutesInfo, Person, Statement};
-    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
-    MinutesInfo {
-        number: "21/BB-ĐKT".into(),
-        issuing_body: vec!["SỞ NỘI VỤ THÀNH PHỐ HẢI PHÒNG".into(), "ĐOÀN KIỂM TRA".into()],
-        subject: MinutesInfo::OSH_SUBJECT.into(),
-        extra_grounds: vec![],
-        city: "Hải Phòng".into(),
-        place: "Nhà máy, số 3 Phan Đình Phùng".into(),
-        location: None,
-        made_elsewhere_reason: None,
-        started_at: t("2025-03-05T08:00:00+07:00"),
-        ended_at: t("2025-03-05T11:30:00+07:00"),
-        representative: Some(Person {
-            name: "Vũ Đức Thắng".into(),
-            title: "Phó Giám đốc".into(),
-        }),
-        others_present: vec![],
-        statement: Statement::Refused {
-            reason: "Không đồng ý với kết luận về thiết bị nâng".into(),
-            witness: Some(kiemtra_core::minutes::Witness {
-                name: "Đỗ Thị Hoa".into(),
-                title: "Phó Chủ tịch UBND phường".into(),
-                role: "Đại diện chính quyền địa phương".into(),
-            }),
-        },
-        copies: 2,
-        photos: vec![],
-        member_keys: Default::default(),
-        representative_signature_png_sha256: None,
-        report_to: None,
-        previous: None,
-    }
-}
-
-fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
-    let img = image::ImageBuffer::from_fn(w, h, |x, y| {
-        image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_add(seed), seed])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
 }
 
 #[derive(Default)]

@@ -11,12 +11,39 @@ use super::document::Statement;
 use super::sign::SignedMinutes;
 use super::wording::*;
 use super::MinutesError;
+use crate::access_code::AccessCode;
 use crate::people::Role;
 
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     /// E.g. `https://kiemtra.example.vn/verify`; the hash is appended as a path segment.
     pub verify_base_url: String,
+    /// The establishment's portal access code, printed as text and carried
+    /// in the QR code's URL (`?code=`), so that scanning opens its page.
+    pub access_code: Option<AccessCode>,
+}
+
+impl RenderOptions {
+    pub fn new(verify_base_url: &str) -> Self {
+        Self {
+            verify_base_url: verify_base_url.to_string(),
+            access_code: None,
+        }
+    }
+
+    pub fn with_access_code(mut self, code: Option<AccessCode>) -> Self {
+        self.access_code = code;
+        self
+    }
+
+    /// What the QR code carries: the verify URL, plus the access code.
+    pub fn qr_url(&self, hash: &crate::minutes::Hash32) -> String {
+        let url = verify_url(&self.verify_base_url, hash);
+        match &self.access_code {
+            Some(code) => format!("{url}?code={}", code.as_str()),
+            None => url,
+        }
+    }
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -57,6 +84,7 @@ td, th { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }
 .sigstatus { font-size: 11pt; font-style: italic; }
 .qr { float: right; width: 30mm; margin: 0 0 6pt 6pt; text-align: center; font-size: 8pt; }
 .qr svg { width: 30mm; height: 30mm; }
+.qr .code { font-family: monospace; font-size: 8pt; margin-top: 2pt; }
 .footer { position: fixed; bottom: 0; left: 0; right: 0; font-size: 8pt; text-align: center; font-family: monospace; }
 @media screen { .footer { position: static; margin-top: 24pt; } }
 "#;
@@ -65,7 +93,7 @@ td, th { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }
 pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<String, MinutesError> {
     let doc = signed.document();
     let hash = signed.content_hash();
-    let url = verify_url(&options.verify_base_url, &hash);
+    let url = options.qr_url(&hash);
     let qr = QrCode::new(url.as_bytes()).map_err(|e| MinutesError::Render(e.to_string()))?;
     let svg = qr.render::<svg::Color>().min_dimensions(120, 120).build();
     // Inline SVG must not carry an XML declaration.
@@ -97,7 +125,12 @@ pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<St
 
     let _ = writeln!(
         h,
-        "<div class=\"qr\">{svg}<div>Xác minh / Verify</div></div>\n<h1>BIÊN BẢN KIỂM TRA</h1>\n<p class=\"subject\">{}</p>",
+        "<div class=\"qr\">{svg}<div>Xác minh / Verify</div>{}</div>\n<h1>BIÊN BẢN KIỂM TRA</h1>\n<p class=\"subject\">{}</p>",
+        options
+            .access_code
+            .as_ref()
+            .map(|c| format!("<div class=\"code\">Mã tra cứu của cơ sở:<br><b>{}</b></div>", e(&c.grouped())))
+            .unwrap_or_default(),
         e(&doc.subject)
     );
     if let Some(a) = amendment_line(doc) {

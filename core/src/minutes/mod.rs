@@ -27,7 +27,7 @@ pub use bytes::{ByteBuf, Hash32, Sig64};
 pub use canonical::{canonical_bytes, content_hash, decode_canonical};
 pub use document::*;
 pub use error::MinutesError;
-pub use html::{render_html, RenderOptions};
+pub use html::{escape, render_html, RenderOptions};
 pub use pdf::{extract_bundle_from_pdf, pdf_page_texts, render_pdf};
 pub use sign::{signing_message, MinutesSignature, SignedMinutes, SIGNATURE_DOMAIN};
 pub use verify::*;

@@ -282,7 +282,7 @@ pub fn render_pdf(
         &regular,
         &bold,
         &hash_footer(&hash),
-        &verify_url(&options.verify_base_url, &hash),
+        options,
         signed,
         bundle,
     )
@@ -311,10 +311,17 @@ pub fn pdf_page_texts(
                 })
                 .collect();
             lines.push(page_footer(&hash_footer(&hash), n, count));
-            lines.push(verify_url(&options.verify_base_url, &hash));
+            lines.push(options.qr_url(&hash));
+            if let Some(code) = &options.access_code {
+                lines.push(access_code_line(code));
+            }
             lines
         })
         .collect())
+}
+
+fn access_code_line(code: &crate::access_code::AccessCode) -> String {
+    format!("Mã tra cứu của cơ sở (access code): {}", code.grouped())
 }
 
 fn page_footer(footer: &str, n: usize, count: usize) -> String {
@@ -565,10 +572,12 @@ fn draw(
     regular: &Face,
     bold: &Face,
     footer: &str,
-    url: &str,
+    options: &RenderOptions,
     signed: &SignedMinutes,
     bundle: &Bundle,
 ) -> Result<Vec<u8>, MinutesError> {
+    let url = &options.qr_url(&signed.content_hash());
+    let access_code = options.access_code.as_ref();
     let mut document = Document::new();
     let settings =
         PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| MinutesError::Render("page size".into()))?;
@@ -635,6 +644,18 @@ fn draw(
             false,
             TextDirection::Auto,
         );
+        if let Some(code) = access_code {
+            let line = access_code_line(code);
+            let w = regular.width(&line, 8.0);
+            surface.draw_text(
+                Point::from_xy((PAGE_W - w) / 2.0, PAGE_H - 16.0),
+                regular.pdf.clone(),
+                8.0,
+                &line,
+                false,
+                TextDirection::Auto,
+            );
+        }
         draw_qr(&mut surface, url)?;
         surface.finish();
         page.finish();

@@ -3,6 +3,7 @@
 //! offline, rendered to HTML and PDF.
 
 use super::Store;
+use crate::access_code::AccessCode;
 use crate::error::{Error, Result};
 use crate::identity::KeyStore;
 use crate::ids::{InspectionId, InspectorId};
@@ -31,6 +32,11 @@ impl Store {
                 id: m.inspector.to_string(),
             })?);
         }
+        // An amendment keeps the code already printed on the establishment's copy.
+        let access_code = match snap.record.current_minutes().and_then(|m| m.access_code.clone()) {
+            Some(code) => code,
+            None => AccessCode::generate()?,
+        };
         let document = MinutesDocument::build(&snap, &delegation, &inspectors, info)?;
         let signed = SignedMinutes::new(document)?;
         let canonical = signed.canonical_bytes().to_vec();
@@ -39,6 +45,7 @@ impl Store {
             Payload::DrawUpMinutes {
                 inspection: id,
                 canonical,
+                access_code: Some(access_code),
             },
         )?;
         Ok(signed)
@@ -137,14 +144,16 @@ impl Store {
         Ok(Bundle::new(&signed, blobs, keys))
     }
 
+    /// The portal access code printed on the current minutes.
+    pub fn minutes_access_code(&self, id: InspectionId) -> Result<Option<AccessCode>> {
+        let snap = self.snapshot(id)?;
+        Ok(snap.record.current_minutes().and_then(|m| m.access_code.clone()))
+    }
+
     pub fn minutes_html(&self, id: InspectionId, verify_base_url: &str) -> Result<String> {
         let signed = self.current_minutes(id)?;
-        Ok(render_html(
-            &signed,
-            &RenderOptions {
-                verify_base_url: verify_base_url.to_string(),
-            },
-        )?)
+        let options = RenderOptions::new(verify_base_url).with_access_code(self.minutes_access_code(id)?);
+        Ok(render_html(&signed, &options)?)
     }
 
     /// The A4 PDF of the current minutes, with the signed bundle attached.
@@ -156,12 +165,7 @@ impl Store {
     ) -> Result<Vec<u8>> {
         let signed = self.current_minutes(id)?;
         let bundle = self.minutes_bundle(id, extra_keys)?;
-        Ok(render_pdf(
-            &signed,
-            &bundle,
-            &RenderOptions {
-                verify_base_url: verify_base_url.to_string(),
-            },
-        )?)
+        let options = RenderOptions::new(verify_base_url).with_access_code(self.minutes_access_code(id)?);
+        Ok(render_pdf(&signed, &bundle, &options)?)
     }
 }

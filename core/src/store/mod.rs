@@ -14,6 +14,7 @@ mod blobs;
 mod keys;
 mod minutes;
 mod photos;
+mod remediation;
 mod replica;
 mod snapshot;
 
@@ -471,6 +472,7 @@ impl Store {
             created_by,
             created_at: Utc::now(),
             started_at: None,
+            accident: None,
         };
         let record = InspectionRecord::new(inspection.clone());
         self.commit(Payload::CreateInspection(inspection.clone()), |_| {

@@ -48,7 +48,10 @@ pub fn download_photos(
     inspection: crate::ids::InspectionId,
     thumbnails_only: bool,
 ) -> Result<u64, SyncError> {
+    // The inspectors' photos and those the establishment sent with its remediation reports.
     let photos = store.photos(inspection)?;
+    let remediation = store.remediation_photos(inspection)?;
+    let photos: Vec<_> = photos.into_iter().chain(remediation).collect();
     let thumbs = photos.iter().map(|p| &p.thumbnail.sha256);
     let images = photos.iter().map(|p| &p.image.sha256);
     let wanted: Vec<&String> = if thumbnails_only {

@@ -8,6 +8,6 @@ mod builtin;
 mod file;
 mod model;
 
-pub use builtin::{builtin_templates, osh_general};
+pub use builtin::{builtin_templates, osh_accident_investigation, osh_general};
 pub use file::{parse, FORMAT};
 pub use model::*;

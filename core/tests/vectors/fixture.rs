@@ -231,6 +231,7 @@ pub fn fixed() -> Fixture {
         created_by: Some(ids[0]),
         created_at: at,
         started_at: Some(at),
+        accident: None,
     };
     let mut record = InspectionRecord::new(inspection);
     let mut n = 100;

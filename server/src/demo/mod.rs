@@ -1,0 +1,116 @@
+//! Demo data for a first look (`serve --demo`), seeded once: the built-in
+//! templates, three inspectors with enrolled demo tablets, four delegations,
+//! fourteen Hai Phong establishments, eight labour accidents, and the field
+//! work of 2023 to mid-2025 (routine inspections, outreach visits to craft
+//! villages and cooperatives, two accident investigations) from which the
+//! overview computes the plan's targets.
+//!
+//! The field work is made of operations dated when it happened, pushed
+//! through [`Writer::push`] as the enrolled tablets would have pushed them,
+//! so it is checked exactly like real work. The access codes of the sealed
+//! minutes are written to `DIR/demo-access-codes.json` (and logged), to try
+//! the establishments' portal.
+//!
+//! - `reference`: inspectors, delegations, establishments.
+//! - `accidents`: the declared accidents.
+//! - `plan`: the visits and their answers, and the remediation reports.
+//! - `field`: demo devices, and how a visit becomes operations and minutes.
+
+mod accidents;
+mod field;
+mod plan;
+mod reference;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use kiemtra_core::inspection::{InspectionKind, VIETNAM};
+use kiemtra_core::template::builtin_templates;
+
+use crate::error::ServerError;
+use crate::writer::Writer;
+
+pub use field::CodeEntry;
+
+/// The file, in the data folder, listing the portal access codes of the demo's sealed minutes.
+pub const CODES_FILE: &str = "demo-access-codes.json";
+const FLAG: &str = "demo_seeded";
+
+/// `date` at `h:m` in Vietnam, as a UTC instant.
+fn vn_time(date: NaiveDate, h: u32, m: u32) -> Result<DateTime<Utc>, ServerError> {
+    date.and_hms_opt(h, m, 0)
+        .and_then(|t| t.and_local_timezone(VIETNAM).single())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ServerError::Invalid(format!("demo time {date} {h}:{m}")))
+}
+
+/// Seeds the demo data through the writer, so devices also receive it by
+/// pull, and writes [`CODES_FILE`] into `data_dir`. Does nothing (returns
+/// false) once seeded. The caller commits.
+pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
+    if w.db().flag(FLAG)? {
+        return Ok(false);
+    }
+    for t in builtin_templates() {
+        w.publish_template(&t)?;
+    }
+    let refs = reference::publish(w)?;
+    let mut devices = field::Devices::enrol(w, &refs.inspectors)?;
+    let accidents = accidents::declare(w, &refs)?;
+
+    let mut inspections = HashMap::new();
+    let mut codes = Vec::new();
+    let mut numbers: HashMap<(i32, bool), u32> = HashMap::new();
+    for visit in plan::VISITS {
+        let investigation = visit.kind == InspectionKind::AccidentInvestigation;
+        let year = visit
+            .date
+            .parse::<NaiveDate>()
+            .map(|d| d.year())
+            .map_err(|_| ServerError::Invalid(format!("demo date {}", visit.date)))?;
+        let n = numbers.entry((year, investigation)).or_insert(0);
+        *n += 1;
+        let number = if investigation {
+            format!("{n:02}/BB-ĐĐT")
+        } else {
+            format!("{n:02}/BB-ĐKT")
+        };
+        let done = field::carry_out(w, &mut devices, &refs, &accidents, visit, &number)?;
+        inspections.insert(visit.key, done.inspection);
+        codes.extend(done.code);
+    }
+    for r in plan::REMEDIATIONS {
+        let id = inspections
+            .get(r.visit)
+            .ok_or_else(|| ServerError::NotFound(format!("demo visit {}", r.visit)))?;
+        w.report_remediation(*id, r.item, r.sent_by, r.text, Vec::new())?;
+    }
+
+    write_codes(data_dir, &codes)?;
+    for c in &codes {
+        tracing::info!(
+            facility = %c.facility,
+            inspection = %c.inspection,
+            date = %c.date,
+            code = %c.code,
+            "demo portal access code"
+        );
+    }
+    w.db().set_flag(FLAG)?;
+    Ok(true)
+}
+
+/// Writes the codes file whole (a temporary file renamed over it).
+fn write_codes(data_dir: &Path, codes: &[CodeEntry]) -> Result<(), ServerError> {
+    let mut json = serde_json::to_string_pretty(codes)
+        .map_err(|e| ServerError::Storage(format!("demo access codes: {e}")))?;
+    json.push('\n');
+    let path = data_dir.join(CODES_FILE);
+    let tmp = data_dir.join(format!("{CODES_FILE}.tmp"));
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}

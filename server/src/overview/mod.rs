@@ -1,0 +1,449 @@
+//! The inspectorate's overview (`/admin`): inspections by administrative
+//! unit, month and kind; violations by section and legal basis; overdue
+//! violations; uninspected high-risk establishments; the plan's targets
+//! with numerators, denominators and the records behind them; the accident
+//! register; JSON and CSV exports (Decree 39 report included).
+//!
+//! Officials only (see [`auth`]). Figures are computed on request from the
+//! server's records: one source of truth, no cached aggregates to drift.
+
+// Handlers pass a finished `Response` as their early-return value: it is
+// large, but boxing it on every page would add noise for no gain.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod data;
+pub mod decree39;
+pub mod export;
+pub mod pages;
+pub mod register;
+pub mod stats;
+pub mod targets;
+pub mod units;
+
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use chrono::Datelike;
+use kiemtra_core::accident::{Declarant, NewAccident};
+use kiemtra_core::admin_units::AdminUnits;
+use kiemtra_core::ids::FacilityId;
+use serde::{Deserialize, Serialize};
+
+use self::data::Data;
+use crate::app::AppState;
+use crate::error::ServerError;
+use crate::html::html;
+use crate::portal::session::set_cookie;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", get(login_page).post(login))
+        .route("/admin/logout", get(logout))
+        .route("/admin", get(overview_page))
+        .route("/admin/overview.json", get(overview_json))
+        .route("/admin/targets.csv", get(targets_csv))
+        .route("/admin/inspections.csv", get(inspections_csv))
+        .route("/admin/decree39.csv", get(decree39_csv))
+        .route("/admin/records", get(records_page))
+        .route("/admin/accidents", get(accidents_page).post(enter_accident))
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// The official making the request, or the answer to send instead: the
+/// login page for a browser, 401 for a script.
+fn official(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+    match state.admin_sessions.official(&state.db, headers) {
+        Ok(Some(name)) => Ok(name),
+        Ok(None) => {
+            let wants_html = headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            Err(if wants_html {
+                redirect("/admin/login")
+            } else {
+                ServerError::unauthorized("admin_required", "an admin token is required").into_response()
+            })
+        }
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+async fn load(state: &AppState) -> Result<Data, ServerError> {
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || Data::load(&db, AdminUnits::builtin()))
+        .await
+        .map_err(|e| ServerError::Storage(e.to_string()))?
+}
+
+async fn login_page() -> Response {
+    html(StatusCode::OK, pages::login(None))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let found = state.db.admin_token(&crate::writer::token_hash(&f.token));
+    match found {
+        Ok(Some(t)) => match state.admin_sessions.open(t.name) {
+            Ok(session) => {
+                let mut r = redirect("/admin");
+                let c = set_cookie(
+                    auth::COOKIE,
+                    &session,
+                    "/admin",
+                    state.secure_cookies,
+                    Some(auth::SESSION_TTL.as_secs()),
+                );
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    r.headers_mut().insert(SET_COOKIE, v);
+                }
+                r
+            }
+            Err(e) => e.into_response(),
+        },
+        Ok(None) => html(
+            StatusCode::UNAUTHORIZED,
+            pages::login(Some("Mã truy cập không đúng.")),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn logout(State(state): State<AppState>) -> Response {
+    let mut r = redirect("/admin/login");
+    let c = set_cookie(auth::COOKIE, "", "/admin", state.secure_cookies, Some(0));
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct YearQuery {
+    year: Option<i32>,
+}
+
+/// Everything the overview shows, as served in JSON.
+#[derive(Serialize)]
+pub struct Overview {
+    pub year: i32,
+    pub today: chrono::NaiveDate,
+    pub targets: Vec<targets::TargetFigure>,
+    pub targets_not_measured: Vec<NotMeasured>,
+    pub inspections: Vec<stats::InspectionCount>,
+    pub violations_by_section: Vec<stats::SectionCount>,
+    pub violations_by_legal_basis: Vec<stats::LegalBasisCount>,
+    pub overdue_violations: Vec<stats::OverdueViolation>,
+    pub high_risk_not_inspected: Vec<stats::Uninspected>,
+    pub fatal_accidents: u64,
+}
+
+#[derive(Serialize)]
+pub struct NotMeasured {
+    pub target: &'static str,
+    pub why: &'static str,
+}
+
+/// The years to offer: the plan's, and any with records.
+fn years(d: &Data) -> Vec<i32> {
+    let mut y: Vec<i32> = (2023..=2025).collect();
+    y.extend(d.records.iter().map(|r| r.inspection.date().year()));
+    y.extend(d.accidents.iter().map(|a| a.date().year()));
+    y.sort_unstable();
+    y.dedup();
+    y
+}
+
+pub fn compute(d: &Data, year: i32) -> Overview {
+    Overview {
+        year,
+        today: d.today,
+        targets: targets::compute(d),
+        targets_not_measured: targets::NOT_MEASURED
+            .iter()
+            .map(|(target, why)| NotMeasured { target, why })
+            .collect(),
+        inspections: stats::inspections_by_unit_month_kind(d),
+        violations_by_section: stats::violations_by_section(d),
+        violations_by_legal_basis: stats::violations_by_legal_basis(d),
+        overdue_violations: stats::overdue_violations(d),
+        high_risk_not_inspected: stats::high_risk_not_inspected(d, year),
+        fatal_accidents: d
+            .accidents
+            .iter()
+            .filter(|a| a.deaths > 0 && a.date().year() == year)
+            .count() as u64,
+    }
+}
+
+/// The year asked for; by default the latest year of the plan with records.
+fn year_of(q: &YearQuery, d: &Data) -> i32 {
+    q.year.unwrap_or_else(|| {
+        d.records
+            .iter()
+            .map(|r| r.inspection.date().year())
+            .filter(|y| *y <= 2025)
+            .max()
+            .unwrap_or(2025)
+    })
+}
+
+async fn overview_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let who = match official(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let d = match load(&state).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let year = year_of(&q, &d);
+    let o = compute(&d, year);
+    let page = pages::overview(&pages::OverviewPage {
+        data: &d,
+        year,
+        years: years(&d),
+        official: &who,
+        targets: &o.targets,
+        inspections: &o.inspections,
+        sections: &o.violations_by_section,
+        legal: &o.violations_by_legal_basis,
+        overdue: &o.overdue_violations,
+        uninspected: &o.high_risk_not_inspected,
+    });
+    html(StatusCode::OK, page)
+}
+
+async fn overview_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    match load(&state).await {
+        Ok(d) => {
+            let year = year_of(&q, &d);
+            Json(compute(&d, year)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn csv_response(name: &str, body: Result<Vec<u8>, ServerError>) -> Response {
+    match body {
+        Ok(bytes) => {
+            let mut r = bytes.into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                r.headers_mut().insert(CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn targets_csv(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    match load(&state).await {
+        Ok(d) => csv_response("chi-tieu.csv", export::targets(&targets::compute(&d))),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn inspections_csv(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    match load(&state).await {
+        Ok(d) => csv_response(
+            "cuoc-kiem-tra.csv",
+            export::inspections(&stats::inspections_by_unit_month_kind(&d)),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct HalfQuery {
+    year: i32,
+    half: u8,
+}
+
+async fn decree39_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HalfQuery>,
+) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    if decree39::period(q.year, q.half).is_none() {
+        return ServerError::Invalid("half is 1 (January–June) or 2 (July–December)".into()).into_response();
+    }
+    match load(&state).await {
+        Ok(d) => csv_response(
+            &format!("bao-cao-nd39-{}-{}.csv", q.year, q.half),
+            export::decree39(q.year, q.half, &decree39::report(&d, q.year, q.half)),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RecordsQuery {
+    target: Option<String>,
+    unit: Option<String>,
+    year: Option<i32>,
+    month: Option<String>,
+    inspection: Option<String>,
+}
+
+/// The records behind a figure: a target's (by unit and year; all units
+/// when `unit` is empty), or the inspections of a unit in a year or month.
+async fn records_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<RecordsQuery>,
+) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    let d = match load(&state).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let unit = q.unit.clone().unwrap_or_default();
+    let (title, rows) = if let Some(t) = &q.target {
+        let year = q.year.unwrap_or(2025);
+        let rows: Vec<targets::RecordRef> = targets::compute(&d)
+            .into_iter()
+            .filter(|f| f.target == t.as_str() && f.year == year && (unit.is_empty() || f.unit.code == unit))
+            .flat_map(|f| f.records)
+            .collect();
+        (format!("Chỉ tiêu {t}, năm {year}: hồ sơ"), rows)
+    } else {
+        let rows: Vec<targets::RecordRef> = stats::inspections_by_unit_month_kind(&d)
+            .into_iter()
+            .filter(|c| unit.is_empty() || c.unit.code == unit)
+            .filter(|c| q.month.as_ref().is_none_or(|m| &c.month == m))
+            .filter(|c| q.year.is_none_or(|y| c.month.starts_with(&format!("{y}-"))))
+            .flat_map(|c| c.inspections)
+            .filter(|id| q.inspection.as_ref().is_none_or(|i| *i == id.to_string()))
+            .filter_map(|id| d.records.iter().find(|r| r.inspection.id == id))
+            .map(|r| targets::RecordRef {
+                kind: "inspection",
+                id: r.inspection.id.to_string(),
+                label: format!(
+                    "{} – {} – {}",
+                    d.facility_name(r.inspection.facility),
+                    r.inspection.kind.label_vi(),
+                    r.inspection.status.label_vi()
+                ),
+                date: Some(r.inspection.date()),
+                numerator: d.violations(r).len() as u64,
+                denominator: 0,
+            })
+            .collect();
+        ("Các cuộc kiểm tra (tử số: số vi phạm)".to_string(), rows)
+    };
+    html(StatusCode::OK, pages::records(&title, &rows))
+}
+
+async fn accidents_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = official(&state, &headers) {
+        return r;
+    }
+    match load(&state).await {
+        Ok(d) => html(StatusCode::OK, register::register(&d, None)),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AccidentForm {
+    occurred_at: String,
+    place: String,
+    unit: String,
+    #[serde(default)]
+    facility: String,
+    #[serde(default)]
+    deaths: u32,
+    #[serde(default)]
+    seriously_injured: u32,
+    #[serde(default)]
+    lightly_injured: u32,
+    account: String,
+}
+
+async fn enter_accident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<AccidentForm>,
+) -> Response {
+    let who = match official(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let facility = match f.facility.trim() {
+        "" => None,
+        s => match s.parse::<FacilityId>() {
+            Ok(id) => Some(id),
+            Err(e) => return ServerError::from(e).into_response(),
+        },
+    };
+    let message = match crate::portal::parse_local(&f.occurred_at) {
+        None => ("error", "Thời gian xảy ra không hợp lệ.".to_string()),
+        Some(occurred_at) => {
+            let new = NewAccident {
+                occurred_at,
+                place: f.place,
+                unit: f.unit,
+                facility,
+                without_contract: facility.is_none(),
+                deaths: f.deaths,
+                seriously_injured: f.seriously_injured,
+                lightly_injured: f.lightly_injured,
+                victims: Vec::new(),
+                account: f.account,
+                needs_examination: false,
+            };
+            let by = Declarant::Inspectorate { person: who };
+            match state.writer.run(move |w| w.declare_accident(new, by)).await {
+                Ok(a) => ("success", format!("Đã ghi vụ tai nạn {}.", a.id)),
+                Err(e) => ("error", format!("Chưa ghi được: {e}")),
+            }
+        }
+    };
+    match load(&state).await {
+        Ok(d) => html(
+            StatusCode::OK,
+            register::register(&d, Some((message.0, &message.1))),
+        ),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,537 @@
+//! The establishment's portal (*cổng tra cứu của cơ sở*): opened with the
+//! access code printed on the minutes, it shows that inspection's minutes,
+//! whether every signature verifies, the violations with their deadlines
+//! and the photos; it takes remediation reports (text and photos, through
+//! the same photo pipeline as the inspectors') and accident declarations.
+//!
+//! Isolation is structural: after the code, every page reads the session's
+//! grant (one inspection of one establishment) and nothing else; no URL
+//! carries an id that could name another establishment's record, and a
+//! photo is served only if that inspection shows it.
+
+// Handlers pass a finished `Response` as their early-return value: it is
+// large, but boxing it on every page would add noise for no gain.
+#![allow(clippy::result_large_err)]
+
+pub mod pages;
+pub mod session;
+pub mod view;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{NaiveDateTime, TimeZone};
+use kiemtra_core::access_code::AccessCode;
+use kiemtra_core::accident::{Declarant, NewAccident};
+use kiemtra_core::evidence::{BlobRef, PhotoRecord};
+use kiemtra_core::minutes::{render_html, render_pdf, RenderOptions};
+use kiemtra_core::photo::{normalise, EncodedImage, PhotoConfig};
+use kiemtra_core::record::MAX_REMEDIATION_PHOTOS;
+use serde::Deserialize;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use self::session::{set_cookie, Gate, COOKIE, SESSION_TTL};
+use self::view::PortalView;
+use crate::app::AppState;
+use crate::db::PortalGrant;
+use crate::error::ServerError;
+use crate::html::html;
+
+/// Largest remediation upload: ten phone photos.
+const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    let upload = Router::new()
+        .route("/portal/violations/{item}", get(violation_page).post(send_report))
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .route("/portal", get(login_page).post(open_with_code))
+        .route("/verify/{hash}", get(verify_link))
+        .route("/portal/inspection", get(inspection_page))
+        .route("/portal/minutes", get(minutes_page))
+        .route("/portal/minutes.pdf", get(minutes_pdf))
+        .route("/portal/photos/{sha256}", get(photo))
+        .route("/portal/accident", get(accident_page).post(declare_accident))
+        .route("/portal/logout", post(logout))
+        .merge(upload)
+}
+
+/// The client's address, for the guessing limit. Without connection info
+/// (a server embedded without it) every client shares one limit: stricter, never looser.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// Errors as pages: the portal is read by people, not programs.
+fn problem(e: ServerError) -> Response {
+    let status = e.status();
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => ("Không tìm thấy", "Không có nội dung này.".to_string()),
+        StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => ("Dữ liệu không hợp lệ", e.to_string()),
+        _ => {
+            tracing::error!(error = %e, "portal request failed");
+            (
+                "Lỗi máy chủ",
+                "Không xử lý được yêu cầu, vui lòng thử lại sau.".to_string(),
+            )
+        }
+    };
+    html(status, pages::problem(title, &text))
+}
+
+/// The grant of the request's session, or a redirect to the code page.
+fn grant_of(state: &AppState, headers: &HeaderMap) -> Result<PortalGrant, Response> {
+    state.portal.grant(headers).ok_or_else(|| redirect("/portal"))
+}
+
+async fn load(state: &AppState, grant: PortalGrant) -> Result<PortalView, Response> {
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || PortalView::load(&s, grant))
+        .await
+        .map_err(|e| problem(ServerError::Storage(e.to_string())))?
+        .map_err(problem)
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    code: Option<String>,
+}
+
+async fn login_page(Query(q): Query<CodeQuery>) -> Response {
+    html(
+        StatusCode::OK,
+        pages::login(q.code.as_deref().unwrap_or(""), None),
+    )
+}
+
+/// The QR code's target: the verify URL with the access code.
+async fn verify_link(Path(_hash): Path<String>, Query(q): Query<CodeQuery>) -> Response {
+    match q.code {
+        Some(code) => html(StatusCode::OK, pages::login(&code, None)),
+        None => html(
+            StatusCode::OK,
+            pages::login(
+                "",
+                Some((
+                    "notice",
+                    "Biên bản có thể được xác thực ngoại tuyến bằng tệp ký số đính kèm trong bản PDF; cơ sở được kiểm tra nhập mã tra cứu để xem chi tiết.",
+                )),
+            ),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+const WRONG_CODE: &str = "Mã tra cứu không đúng. Kiểm tra lại mã in trên biên bản.";
+
+async fn open_with_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    if let Gate::Locked(wait) = state.portal.gate(ip) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let text = format!("Đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login("", Some(("error", &text))),
+        );
+    }
+    let grant = match AccessCode::parse(&f.code) {
+        Ok(code) => {
+            let db = state.db.clone();
+            let hash = code.hash();
+            match tokio::task::spawn_blocking(move || db.portal_grant(&hash)).await {
+                Ok(Ok(g)) => g,
+                Ok(Err(e)) => return problem(e),
+                Err(e) => return problem(ServerError::Storage(e.to_string())),
+            }
+        }
+        Err(_) => None,
+    };
+    // A malformed code and an unknown one get the same answer and both count.
+    let Some(grant) = grant else {
+        state.portal.failed(ip);
+        return html(
+            StatusCode::UNAUTHORIZED,
+            pages::login("", Some(("error", WRONG_CODE))),
+        );
+    };
+    let token = match state.portal.open(grant) {
+        Ok(t) => t,
+        Err(e) => return problem(ServerError::Storage(format!("random source: {e}"))),
+    };
+    let mut r = redirect("/portal/inspection");
+    let cookie = set_cookie(
+        COOKIE,
+        &token,
+        "/",
+        state.secure_cookies,
+        Some(SESSION_TTL.as_secs()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.portal.close(&headers);
+    let mut r = redirect("/portal");
+    let cookie = set_cookie(COOKIE, "", "/", state.secure_cookies, Some(0));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+async fn inspection_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    match load(&state, grant).await {
+        Ok(view) => html(StatusCode::OK, pages::inspection(&view)),
+        Err(r) => r,
+    }
+}
+
+fn render_options(view: &PortalView) -> RenderOptions {
+    RenderOptions::new("/verify").with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
+}
+
+async fn minutes_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let view = match load(&state, grant).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(signed) = &view.signed else {
+        return problem(ServerError::NotFound("minutes".into()));
+    };
+    match render_html(signed, &render_options(&view)) {
+        Ok(page) => html(StatusCode::OK, page),
+        Err(e) => problem(ServerError::Core(e.into())),
+    }
+}
+
+async fn minutes_pdf(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let s = state.clone();
+    let made = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String), ServerError> {
+        let view = PortalView::load(&s, grant)?;
+        let bundle = view
+            .bundle(&s)?
+            .ok_or_else(|| ServerError::NotFound("minutes".into()))?;
+        let signed = view
+            .signed
+            .as_ref()
+            .ok_or_else(|| ServerError::NotFound("minutes".into()))?;
+        let pdf = render_pdf(signed, &bundle, &render_options(&view)).map_err(kiemtra_core::Error::from)?;
+        Ok((pdf, bundle.file_name().replace(".cbor", ".pdf")))
+    })
+    .await;
+    match made {
+        Ok(Ok((pdf, name))) => {
+            let mut r = pdf.into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+            if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
+                r.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Ok(Err(e)) => problem(e),
+        Err(e) => problem(ServerError::Storage(e.to_string())),
+    }
+}
+
+async fn photo(State(state): State<AppState>, headers: HeaderMap, Path(sha256): Path<String>) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let view = match load(&state, grant).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !view.shows_blob(&sha256) {
+        return problem(ServerError::NotFound("photo".into()));
+    }
+    match state.blobs.get(&sha256) {
+        Ok(Some(bytes)) => {
+            let mut r = bytes.into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            r
+        }
+        Ok(None) => problem(ServerError::NotFound("photo".into())),
+        Err(e) => problem(e.into()),
+    }
+}
+
+async fn violation_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(item): Path<String>,
+    Query(q): Query<SentQuery>,
+) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let view = match load(&state, grant).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(v) = view.violations.iter().find(|v| v.item == item) else {
+        return problem(ServerError::NotFound("violation".into()));
+    };
+    let message = q.sent.then_some((
+        "success",
+        "Đã nhận báo cáo khắc phục. Đoàn kiểm tra sẽ xem xét và cập nhật trạng thái.",
+    ));
+    html(StatusCode::OK, pages::violation(&view, v, message))
+}
+
+#[derive(Deserialize)]
+struct SentQuery {
+    #[serde(default)]
+    sent: bool,
+}
+
+fn blob_ref(image: &EncodedImage) -> BlobRef {
+    BlobRef {
+        sha256: hex::encode(image.sha256),
+        size: image.bytes.len() as u64,
+        width: image.width,
+        height: image.height,
+    }
+}
+
+/// Reads the multipart form: sender, text and photo files.
+async fn read_report(mut form: Multipart) -> Result<(String, String, Vec<Vec<u8>>), ServerError> {
+    let bad = |e: axum::extract::multipart::MultipartError| ServerError::Invalid(e.body_text());
+    let (mut sent_by, mut text, mut files) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "sent_by" => sent_by = field.text().await.map_err(bad)?,
+            "text" => text = field.text().await.map_err(bad)?,
+            "photos" => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                // A file input left empty still sends one empty part.
+                if !bytes.is_empty() {
+                    if files.len() == MAX_REMEDIATION_PHOTOS {
+                        return Err(ServerError::Invalid(format!(
+                            "at most {MAX_REMEDIATION_PHOTOS} photos per report"
+                        )));
+                    }
+                    files.push(bytes.to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((sent_by, text, files))
+}
+
+/// A remediation report: every photo is normalised first (a bad file
+/// refuses the whole report and nothing is recorded), the blobs are stored
+/// by hash, then the report is recorded as an operation for the inspectors.
+async fn send_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(item): Path<String>,
+    form: Multipart,
+) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(_) => return problem(ServerError::NotFound("session".into())),
+    };
+    let (sent_by, text, files) = match read_report(form).await {
+        Ok(r) => r,
+        Err(e) => return problem(e),
+    };
+    let s = state.clone();
+    let item2 = item.clone();
+    let prepared = tokio::task::spawn_blocking(move || -> Result<Vec<PhotoRecord>, ServerError> {
+        let view = PortalView::load(&s, grant)?;
+        if !view.violations.iter().any(|v| v.item == item2) {
+            return Err(ServerError::NotFound("violation".into()));
+        }
+        let config = PhotoConfig::default();
+        let mut normalised = Vec::new();
+        for bytes in &files {
+            normalised.push(normalise(bytes, &config).map_err(kiemtra_core::Error::from)?);
+        }
+        let mut photos = Vec::new();
+        for n in normalised {
+            for image in [&n.image, &n.thumbnail] {
+                let hash = hex::encode(image.sha256);
+                s.blobs
+                    .put_chunk(&hash, 0, image.bytes.len() as u64, &image.bytes)?;
+            }
+            photos.push(PhotoRecord {
+                item: Some(item2.clone()),
+                caption: Some("Ảnh khắc phục do cơ sở gửi".into()),
+                image: blob_ref(&n.image),
+                thumbnail: blob_ref(&n.thumbnail),
+                original_sha256: hex::encode(n.original_sha256),
+                original_size: n.original_size,
+                source_format: n.source_format,
+                captured_at: n.captured_at,
+                position: n.position,
+                added_by: None,
+                added_at: chrono::Utc::now(),
+            });
+        }
+        Ok(photos)
+    })
+    .await;
+    let photos = match prepared {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return problem(e),
+        Err(e) => return problem(ServerError::Storage(e.to_string())),
+    };
+    let target = item.clone();
+    let recorded = state
+        .writer
+        .run(move |w| w.report_remediation(grant.inspection, &target, &sent_by, &text, photos))
+        .await;
+    match recorded {
+        Ok(_) => redirect(&format!("/portal/violations/{item}?sent=true")),
+        Err(e) => problem(e),
+    }
+}
+
+async fn accident_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    match load(&state, grant).await {
+        Ok(view) => html(StatusCode::OK, pages::accident_form(&view, None)),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct AccidentForm {
+    occurred_at: String,
+    place: String,
+    #[serde(default)]
+    deaths: u32,
+    #[serde(default)]
+    seriously_injured: u32,
+    #[serde(default)]
+    lightly_injured: u32,
+    #[serde(default)]
+    victims: String,
+    account: String,
+    person: String,
+}
+
+/// `YYYY-MM-DDTHH:MM` as a browser's datetime-local sends it, Vietnam time.
+pub fn parse_local(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let t = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    kiemtra_core::inspection::vietnam_offset()
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+async fn declare_accident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<AccidentForm>,
+) -> Response {
+    let grant = match grant_of(&state, &headers) {
+        Ok(g) => g,
+        Err(_) => return problem(ServerError::NotFound("session".into())),
+    };
+    let view = match load(&state, grant).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(occurred_at) = parse_local(&f.occurred_at) else {
+        let page = pages::accident_form(&view, Some(("error", "Thời gian xảy ra không hợp lệ.")));
+        return html(StatusCode::BAD_REQUEST, page);
+    };
+    let new = NewAccident {
+        occurred_at,
+        place: f.place,
+        unit: view.facility.address.unit.clone(),
+        facility: Some(grant.facility),
+        without_contract: false,
+        deaths: f.deaths,
+        seriously_injured: f.seriously_injured,
+        lightly_injured: f.lightly_injured,
+        victims: f.victims.lines().map(str::to_string).collect(),
+        account: f.account,
+        needs_examination: false,
+    };
+    let by = Declarant::Establishment {
+        facility: grant.facility,
+        person: kiemtra_core::text::normalise(&f.person),
+    };
+    match state.writer.run(move |w| w.declare_accident(new, by)).await {
+        Ok(a) => {
+            let text = format!(
+                "Đã ghi nhận khai báo lúc {} (mã {}).",
+                crate::html::datetime_vi(a.declared_at),
+                a.id
+            );
+            html(
+                StatusCode::OK,
+                pages::accident_form(&view, Some(("success", &text))),
+            )
+        }
+        Err(e @ (ServerError::Core(_) | ServerError::Invalid(_))) => {
+            let text = format!("Khai báo chưa hợp lệ: {e}");
+            html(
+                StatusCode::BAD_REQUEST,
+                pages::accident_form(&view, Some(("error", &text))),
+            )
+        }
+        Err(e) => problem(e),
+    }
+}

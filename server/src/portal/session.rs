@@ -1,0 +1,235 @@
+//! Who is looking at the portal: sessions opened with an access code, and
+//! the limit on guessing codes.
+//!
+//! A session is a random token in an HttpOnly cookie, kept in memory with
+//! what the code opened (one inspection of one establishment). Sessions do
+//! not survive a restart: the establishment types its code again, which
+//! costs less than keeping bearer tokens on disk.
+//!
+//! Guessing is limited per client address: after `max_failures` wrong codes
+//! in a window, every attempt from that address — right or wrong — gets the
+//! same "try later" answer until the window ends, so the limit itself never
+//! tells whether a code exists.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+use crate::db::PortalGrant;
+
+/// The cookie that carries a portal session.
+pub const COOKIE: &str = "kiemtra_portal";
+/// How long a session lasts after the code was entered.
+pub const SESSION_TTL: Duration = Duration::from_secs(2 * 3600);
+/// Sessions kept at most; the oldest go first.
+const MAX_SESSIONS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PortalLimits {
+    /// Wrong codes allowed per client address per window.
+    pub max_failures: u32,
+    pub window: Duration,
+}
+
+impl Default for PortalLimits {
+    fn default() -> Self {
+        Self {
+            max_failures: 10,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    grant: PortalGrant,
+    expires: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Attempts {
+    window_start: Instant,
+    failures: u32,
+}
+
+/// The outcome of asking whether an address may try a code now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Locked; try again after this long.
+    Locked(Duration),
+}
+
+pub struct Portal {
+    limits: PortalLimits,
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    attempts: Mutex<HashMap<IpAddr, Attempts>>,
+}
+
+impl Portal {
+    pub fn new(limits: PortalLimits) -> Self {
+        Self {
+            limits,
+            sessions: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `ip` may try a code now.
+    pub fn gate(&self, ip: IpAddr) -> Gate {
+        let now = Instant::now();
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        match attempts.get(&ip) {
+            Some(a) if now.duration_since(a.window_start) >= self.limits.window => {
+                attempts.remove(&ip);
+                Gate::Open
+            }
+            Some(a) if a.failures >= self.limits.max_failures => Gate::Locked(
+                self.limits
+                    .window
+                    .saturating_sub(now.duration_since(a.window_start)),
+            ),
+            _ => Gate::Open,
+        }
+    }
+
+    /// Counts a wrong code from `ip`.
+    pub fn failed(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget old windows now and then, so the map does not grow without bound.
+        if attempts.len() > 10_000 {
+            let window = self.limits.window;
+            attempts.retain(|_, a| now.duration_since(a.window_start) < window);
+        }
+        let a = attempts.entry(ip).or_insert(Attempts {
+            window_start: now,
+            failures: 0,
+        });
+        a.failures = a.failures.saturating_add(1);
+    }
+
+    /// Opens a session for `grant`; returns the token for the cookie.
+    pub fn open(&self, grant: PortalGrant) -> Result<String, getrandom::Error> {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw)?;
+        let token = hex::encode(raw);
+        let now = Instant::now();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, s| s.expires > now);
+        }
+        sessions.insert(
+            token_key(&token),
+            Session {
+                grant,
+                expires: now + SESSION_TTL,
+            },
+        );
+        Ok(token)
+    }
+
+    /// The grant of the session whose cookie is in `headers`, if it is live.
+    pub fn grant(&self, headers: &HeaderMap) -> Option<PortalGrant> {
+        let token = cookie(headers, COOKIE)?;
+        let key = token_key(&token);
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        match sessions.get(&key) {
+            Some(s) if s.expires > Instant::now() => Some(s.grant),
+            Some(_) => {
+                sessions.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn close(&self, headers: &HeaderMap) {
+        if let Some(token) = cookie(headers, COOKIE) {
+            self.sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&token_key(&token));
+        }
+    }
+}
+
+/// Sessions are looked up by the token's hash: a memory dump of the map
+/// does not hold usable cookies.
+fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure when served over TLS.
+pub fn set_cookie(name: &str, value: &str, path: &str, secure: bool, max_age: Option<u64>) -> String {
+    let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiemtra_core::ids::{FacilityId, InspectionId};
+
+    #[test]
+    fn locks_after_too_many_failures_whatever_is_tried_next() {
+        let p = Portal::new(PortalLimits {
+            max_failures: 3,
+            window: Duration::from_secs(60),
+        });
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(p.gate(ip), Gate::Open);
+            p.failed(ip);
+        }
+        assert!(matches!(p.gate(ip), Gate::Locked(_)));
+        assert_eq!(p.gate(other), Gate::Open);
+    }
+
+    #[test]
+    fn sessions_carry_their_grant_only() {
+        let p = Portal::new(PortalLimits::default());
+        let grant = PortalGrant {
+            inspection: InspectionId::new(),
+            facility: FacilityId::new(),
+        };
+        let token = p.open(grant).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::COOKIE,
+            format!("a=b; {COOKIE}={token}").parse().unwrap(),
+        );
+        assert_eq!(p.grant(&h), Some(grant));
+        p.close(&h);
+        assert_eq!(p.grant(&h), None);
+        let mut forged = HeaderMap::new();
+        forged.insert(
+            axum::http::header::COOKIE,
+            format!("{COOKIE}=00").parse().unwrap(),
+        );
+        assert_eq!(p.grant(&forged), None);
+    }
+}

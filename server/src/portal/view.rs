@@ -1,0 +1,137 @@
+//! What the portal shows an establishment, loaded for one grant: its
+//! inspection, the minutes as signed and whether they verify, the
+//! violations with their deadlines, the photos. Everything here is read for
+//! the grant's inspection only; there is no other way in.
+
+use chrono::NaiveDate;
+use kiemtra_core::facility::Facility;
+use kiemtra_core::minutes::{
+    verify_bundle_with, Blob, Bundle, SignedMinutes, TrustedKeys, VerificationReport,
+};
+use kiemtra_core::record::{Context, InspectionRecord, MinutesVersion};
+use kiemtra_core::sync::wire::CertificateBody;
+use kiemtra_core::template::ChecklistTemplate;
+use kiemtra_core::violation::{Violation, ViolationStatus};
+
+use crate::app::AppState;
+use crate::db::{PortalGrant, ServerDb};
+use crate::error::ServerError;
+
+pub struct PortalView {
+    pub record: InspectionRecord,
+    pub template: ChecklistTemplate,
+    pub facility: Facility,
+    /// The current minutes version and its access code.
+    pub minutes: Option<MinutesVersion>,
+    pub signed: Option<SignedMinutes>,
+    pub report: Option<VerificationReport>,
+    pub trusted: TrustedKeys,
+    /// The violations the minutes list (dismissed proposals are not shown).
+    pub violations: Vec<Violation>,
+    pub today: NaiveDate,
+}
+
+/// Days until the deadline (negative: overdue), for an unresolved violation.
+pub fn days_left(v: &Violation, today: NaiveDate) -> Option<i64> {
+    (v.status != ViolationStatus::Verified).then(|| (v.deadline - today).num_days())
+}
+
+/// The certified keys of every enrolled device: a signature made before a
+/// device was revoked still verifies against the key certified then.
+pub fn trusted_keys(db: &ServerDb) -> Result<TrustedKeys, ServerError> {
+    let mut keys = TrustedKeys::new();
+    for d in db.devices()? {
+        let body: CertificateBody = kiemtra_core::codec::from_cbor("certificate", &d.certificate.body)?;
+        let Ok(pk) = <[u8; 32]>::try_from(body.public_key.as_slice()) else {
+            continue;
+        };
+        keys.insert(&body.inspector.to_string(), pk, &body.inspector_name)
+            .map_err(kiemtra_core::Error::from)?;
+    }
+    Ok(keys)
+}
+
+impl PortalView {
+    pub fn load(state: &AppState, grant: PortalGrant) -> Result<Self, ServerError> {
+        let db = &state.db;
+        let record = db
+            .record(grant.inspection)?
+            .ok_or_else(|| ServerError::NotFound("inspection".into()))?;
+        // A grant names its facility; a record of another one is never shown.
+        if record.inspection.facility != grant.facility {
+            return Err(ServerError::NotFound("inspection".into()));
+        }
+        let template = db
+            .template(&record.inspection.template)?
+            .ok_or_else(|| ServerError::NotFound("template".into()))?;
+        let facility = db
+            .facility(grant.facility)?
+            .ok_or_else(|| ServerError::NotFound("facility".into()))?;
+        let minutes = record.current_minutes().cloned();
+        let signed = match &minutes {
+            Some(m) => Some(m.signed().map_err(kiemtra_core::Error::from)?),
+            None => None,
+        };
+        let trusted = trusted_keys(db)?;
+        let report = signed.as_ref().map(|s| {
+            let bundle = Bundle::new(s, Vec::new(), trusted.clone());
+            verify_bundle_with(&bundle, &trusted)
+        });
+        let ctx = Context {
+            template: &template,
+            facility_kind: facility.kind,
+            trusted_keys: None,
+        };
+        let violations = record
+            .violations(&ctx)
+            .into_iter()
+            .filter(|v| !v.is_dismissed())
+            .collect();
+        Ok(Self {
+            today: chrono::Utc::now()
+                .with_timezone(&kiemtra_core::inspection::vietnam_offset())
+                .date_naive(),
+            record,
+            template,
+            facility,
+            minutes,
+            signed,
+            report,
+            trusted,
+            violations,
+        })
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.signed.as_ref().is_some_and(SignedMinutes::is_sealed)
+    }
+
+    /// Whether `sha256` is a blob this inspection shows: an inspector's photo
+    /// or thumbnail, or one the establishment sent.
+    pub fn shows_blob(&self, sha256: &str) -> bool {
+        let inspectors = self.record.photos.values();
+        let sent = self
+            .record
+            .remediations
+            .values()
+            .flatten()
+            .flat_map(|r| r.photos.iter());
+        inspectors
+            .chain(sent)
+            .any(|p| p.image.sha256 == sha256 || p.thumbnail.sha256 == sha256)
+    }
+
+    /// The bundle of the current minutes with the photos the server holds.
+    pub fn bundle(&self, state: &AppState) -> Result<Option<Bundle>, ServerError> {
+        let Some(signed) = &self.signed else {
+            return Ok(None);
+        };
+        let mut blobs = Vec::new();
+        for p in &signed.document().photos {
+            if let Some(bytes) = state.blobs.get(&p.sha256.to_hex())? {
+                blobs.push(Blob::new(bytes));
+            }
+        }
+        Ok(Some(Bundle::new(signed, blobs, self.trusted.clone())))
+    }
+}

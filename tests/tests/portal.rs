@@ -1,0 +1,530 @@
+//! The establishments' portal on the real server binary: two enterprises'
+//! inspections are worked and sealed by real devices; each enterprise opens
+//! its own minutes with the access code printed on them, never sees the
+//! other's data under any URL the portal serves, reports remediation with a
+//! photo that the inspectors receive on their next sync and verify, and the
+//! sealed minutes stay as signed. Guessing codes is limited without telling
+//! whether a code exists.
+
+use std::path::Path;
+
+use kiemtra_core::access_code::AccessCode;
+use kiemtra_core::facility::{FacilityKind, NewFacility};
+use kiemtra_core::identity::KeyStore;
+use kiemtra_core::ids::{InspectionId, InspectorId};
+use kiemtra_core::inspection::{InspectionKind, Status};
+use kiemtra_core::remediation::Verdict;
+use kiemtra_core::template::osh_general;
+use kiemtra_core::violation::ViolationStatus;
+use kiemtra_tests::field::{minutes_info, png, Phone};
+use kiemtra_tests::Server;
+
+struct Enterprise {
+    name: &'static str,
+    tax: &'static str,
+    inspection: InspectionId,
+    /// Items answered "no": its violations.
+    violations: &'static [&'static str],
+}
+
+struct Setup {
+    leader: InspectorId,
+    lan: InspectorId,
+    a: Enterprise,
+    b: Enterprise,
+    codes: Vec<String>,
+    admin_token: String,
+}
+
+fn set_up(data: &Path) -> Setup {
+    let mut w = kiemtra_server::admin::open_writer(data).unwrap();
+    w.publish_template(&osh_general()).unwrap();
+    let agency = "Sở Nội vụ thành phố Hải Phòng";
+    let leader = w
+        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
+        .unwrap()
+        .id;
+    let lan = w
+        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
+        .unwrap()
+        .id;
+    let delegation = w
+        .create_delegation(
+            "Đoàn kiểm tra số 5",
+            "Quyết định số 130/QĐ-SNV",
+            leader,
+            &[lan],
+            None,
+        )
+        .unwrap()
+        .id;
+    let mut make = |name: &'static str, tax: &'static str, unit: &str, violations| {
+        let f = NewFacility {
+            kind: FacilityKind::Enterprise,
+            name: name.into(),
+            tax_code: Some(tax.into()),
+            street: "Số 5 Lạch Tray".into(),
+            unit: unit.into(),
+            sector: "Cơ khí".into(),
+            workforce: 120,
+            high_risk: false,
+        }
+        .validate(Default::default(), w.admin_units())
+        .unwrap();
+        w.put_facility(&f).unwrap();
+        let inspection = w
+            .assign(
+                delegation,
+                f.id,
+                osh_general().key(),
+                "2025-03-05".parse().unwrap(),
+                InspectionKind::Inspection,
+            )
+            .unwrap()
+            .id;
+        Enterprise {
+            name,
+            tax,
+            inspection,
+            violations,
+        }
+    };
+    let a = make(
+        "Công ty TNHH Đóng tàu Bạch Đằng",
+        "0200765432",
+        "hp.hong-bang",
+        &["B1", "D4"],
+    );
+    let b = make(
+        "Công ty CP Cơ khí Lạch Tray",
+        "0200123456",
+        "hp.ngo-quyen",
+        &["F1", "G1"],
+    );
+    let codes = vec![w.enrol_code(leader, 24).unwrap(), w.enrol_code(lan, 24).unwrap()];
+    let admin_token = w.create_admin_token("Nguyễn Văn An").unwrap();
+    w.commit().unwrap();
+    Setup {
+        leader,
+        lan,
+        a,
+        b,
+        codes,
+        admin_token,
+    }
+}
+
+/// Works an inspection to sealed minutes on two phones; returns the access code printed on them.
+fn seal(s: &Setup, e: &Enterprise, lan: &Phone, leader: &Phone, photo_seed: u8) -> AccessCode {
+    let id = e.inspection;
+    lan.store.start_inspection(id).unwrap();
+    lan.store
+        .add_photo(
+            id,
+            Some(e.violations[0]),
+            &png(800, 600, photo_seed),
+            Some("Hiện trường"),
+        )
+        .unwrap();
+    lan.answer_rest_except(id, e.violations);
+    lan.store.close_findings(id).unwrap();
+    let mut info = minutes_info();
+    info.member_keys
+        .insert(s.leader, leader.key.public_key().unwrap());
+    info.member_keys.insert(s.lan, lan.key.public_key().unwrap());
+    lan.store.draw_up_minutes(id, info).unwrap();
+    lan.store.sign_minutes(id, s.lan, lan.key.as_ref()).unwrap();
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    leader
+        .store
+        .sign_minutes(id, s.leader, leader.key.as_ref())
+        .unwrap();
+    leader.sync().unwrap();
+    lan.sync().unwrap();
+    assert_eq!(lan.store.inspection(id).unwrap().status, Status::Sealed);
+    lan.store
+        .minutes_access_code(id)
+        .unwrap()
+        .expect("the minutes carry an access code")
+}
+
+/// A browser's view of the portal: one cookie jar, no redirects followed.
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    body: Vec<u8>,
+    location: Option<String>,
+}
+
+impl Page {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Browser {
+    fn new(server: &Server) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Browser {
+            agent,
+            base: server.url(""),
+            cookie: None,
+        }
+    }
+
+    fn page(&mut self, mut r: ureq::http::Response<ureq::Body>) -> Page {
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            if let Some(v) = c.split(';').next() {
+                self.cookie = Some(v.to_string());
+            }
+        }
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let status = r.status().as_u16();
+        let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().unwrap();
+        Page {
+            status,
+            body,
+            location,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        let r = req.call().unwrap();
+        self.page(r)
+    }
+
+    fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        let r = req.send_form(fields.iter().copied()).unwrap();
+        self.page(r)
+    }
+
+    fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        let boundary = "kiemtra-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self.agent.post(format!("{}{path}", self.base)).header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        let r = req.send(&body[..]).unwrap();
+        self.page(r)
+    }
+
+    /// Opens the portal with `code`; true when a session was opened.
+    fn open(&mut self, code: &str) -> Page {
+        self.cookie = None;
+        self.post_form("/portal", &[("code", code)])
+    }
+}
+
+#[test]
+fn each_enterprise_sees_only_its_own_minutes_and_reports_remediation() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let code_a = seal(&s, &s.a, &lan, &leader, 3);
+    let code_b = seal(&s, &s.b, &lan, &leader, 9);
+    assert_ne!(code_a, code_b);
+
+    // Without a session every page sends the visitor to the code form.
+    let mut anonymous = Browser::new(&server);
+    for path in [
+        "/portal/inspection",
+        "/portal/minutes",
+        "/portal/minutes.pdf",
+        "/portal/accident",
+    ] {
+        let p = anonymous.get(path);
+        assert_eq!(
+            (p.status, p.location.as_deref()),
+            (303, Some("/portal")),
+            "{path}"
+        );
+    }
+
+    // What identifies B, and must never appear to A (and the other way round).
+    let secrets = |e: &Enterprise, phone: &Phone| -> Vec<String> {
+        let snap = phone.store.snapshot(e.inspection).unwrap();
+        let mut v = vec![e.name.to_string(), e.tax.to_string(), e.inspection.to_string()];
+        v.extend(snap.record.minutes.keys().cloned());
+        for p in snap.record.photos.values() {
+            v.push(p.image.sha256.clone());
+            v.push(p.thumbnail.sha256.clone());
+        }
+        v
+    };
+    let photos = |e: &Enterprise| -> Vec<String> {
+        lan.store
+            .photos(e.inspection)
+            .unwrap()
+            .iter()
+            .flat_map(|p| [p.image.sha256.clone(), p.thumbnail.sha256.clone()])
+            .collect()
+    };
+    for (me, code, other) in [(&s.a, &code_a, &s.b), (&s.b, &code_b, &s.a)] {
+        let mut browser = Browser::new(&server);
+        let opened = browser.open(&code.grouped().to_lowercase());
+        assert_eq!(opened.status, 303);
+        assert_eq!(opened.location.as_deref(), Some("/portal/inspection"));
+        let home = browser.get("/portal/inspection");
+        assert_eq!(home.status, 200);
+        let html = home.text();
+        assert!(html.contains(me.name));
+        assert!(html.contains("id=\"verify-status\""), "verification shown");
+        assert!(
+            html.contains("Biên bản xác thực"),
+            "every signature verifies: {html}"
+        );
+        for item in me.violations {
+            assert!(
+                html.contains(&format!("data-item=\"{item}\"")),
+                "violation {item} listed"
+            );
+        }
+        assert!(html.contains("Luật 84/2015/QH13"), "legal basis shown");
+        // Every URL the portal serves, with both enterprises' identifiers.
+        let mut urls: Vec<String> = vec![
+            "/portal".into(),
+            "/portal/inspection".into(),
+            "/portal/minutes".into(),
+            "/portal/minutes.pdf".into(),
+            "/portal/accident".into(),
+        ];
+        for item in me.violations.iter().chain(other.violations) {
+            urls.push(format!("/portal/violations/{item}"));
+        }
+        for sha in photos(me).iter().chain(&photos(other)) {
+            urls.push(format!("/portal/photos/{sha}"));
+        }
+        let theirs = secrets(other, &lan);
+        for url in &urls {
+            let p = browser.get(url);
+            let body = p.text();
+            for secret in &theirs {
+                assert!(
+                    !body.contains(secret.as_str()),
+                    "{url} shows {secret} of the other enterprise"
+                );
+            }
+            if url.contains("/portal/photos/") || url.contains("/portal/violations/") {
+                let mine = photos(me).iter().any(|sha| url.ends_with(sha.as_str()))
+                    || me.violations.iter().any(|i| url.ends_with(i));
+                assert_eq!(p.status, if mine { 200 } else { 404 }, "{url}");
+            } else {
+                assert_eq!(p.status, 200, "{url}");
+            }
+        }
+        // The PDF is the signed minutes of this enterprise, with the bundle attached.
+        let pdf = browser.get("/portal/minutes.pdf").body;
+        let report = kiemtra_core::minutes::verify_file(&pdf).unwrap();
+        assert!(report.is_valid(), "{report}");
+        assert_eq!(report.establishment.as_deref(), Some(me.name));
+        // Reporting remediation of the other's violation is refused and records nothing.
+        let p = browser.post_multipart(
+            &format!("/portal/violations/{}", other.violations[0]),
+            &[("sent_by", "Giám đốc"), ("text", "Đã khắc phục")],
+            &[],
+        );
+        assert_eq!(p.status, 404);
+    }
+    lan.sync().unwrap();
+    assert!(lan
+        .store
+        .remediation_reports(s.b.inspection, s.b.violations[0])
+        .unwrap()
+        .is_empty());
+    assert!(lan
+        .store
+        .remediation_reports(s.a.inspection, s.b.violations[0])
+        .unwrap()
+        .is_empty());
+
+    // A reports remediation of D4 with a photo; a bad file refuses the whole report.
+    let minutes_before = lan.store.snapshot(s.a.inspection).unwrap().record.minutes;
+    let mut a = Browser::new(&server);
+    assert_eq!(a.open(code_a.as_str()).status, 303);
+    let item = s.a.violations[1];
+    let bad = a.post_multipart(
+        &format!("/portal/violations/{item}"),
+        &[
+            ("sent_by", "Vũ Đức Thắng, Phó Giám đốc"),
+            ("text", "Đã lắp che chắn"),
+        ],
+        &[("a.jpg", b"not a photo at all".to_vec())],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    let sent = a.post_multipart(
+        &format!("/portal/violations/{item}"),
+        &[
+            ("sent_by", "Vũ Đức Thắng, Phó Giám đốc"),
+            ("text", "Đã lắp che chắn bộ phận truyền động của máy dập."),
+        ],
+        &[("che-chan.png", png(1200, 900, 42))],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    let page = a.get(&format!("/portal/violations/{item}?sent=true"));
+    assert!(page.text().contains("Đã nhận báo cáo khắc phục"));
+    assert!(page.text().contains("Đã báo cáo khắc phục"), "status remediated");
+
+    // The inspectors receive it on their next sync, with its photo.
+    lan.sync().unwrap();
+    let reports = lan.store.remediation_reports(s.a.inspection, item).unwrap();
+    assert_eq!(reports.len(), 1, "the refused report left nothing");
+    assert_eq!(reports[0].photos.len(), 1);
+    assert_eq!(
+        reports[0].text,
+        "Đã lắp che chắn bộ phận truyền động của máy dập."
+    );
+    let client = kiemtra_core::sync::device::client(&lan.store, lan.key.clone()).unwrap();
+    kiemtra_core::sync::blobs::download_photos(&lan.store, &client, s.a.inspection, false).unwrap();
+    assert!(lan.store.has_blob(&reports[0].photos[0].image.sha256).unwrap());
+    let v = lan.store.violations(s.a.inspection).unwrap();
+    assert_eq!(
+        v.iter().find(|v| v.item == item).unwrap().status,
+        ViolationStatus::Remediated
+    );
+    // The sealed minutes are exactly as signed.
+    assert_eq!(
+        lan.store.snapshot(s.a.inspection).unwrap().record.minutes,
+        minutes_before
+    );
+
+    // The inspector verifies it; the enterprise sees the verdict.
+    lan.store
+        .review_remediation(
+            s.a.inspection,
+            item,
+            Verdict::Verified,
+            Some("Đã kiểm tra thực tế"),
+        )
+        .unwrap();
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let v = leader.store.violations(s.a.inspection).unwrap();
+    assert_eq!(
+        v.iter().find(|v| v.item == item).unwrap().status,
+        ViolationStatus::Verified
+    );
+    let home = a.get("/portal/inspection").text();
+    assert!(home.contains("Đã xác nhận khắc phục"));
+    assert!(
+        home.contains("Biên bản xác thực"),
+        "still verifies after remediation"
+    );
+
+    // The enterprise declares an accident; the inspectorate's register has it.
+    let declared = a.post_form(
+        "/portal/accident",
+        &[
+            ("occurred_at", "2025-05-10T09:30"),
+            ("place", "Xưởng vỏ tàu số 2"),
+            ("deaths", "1"),
+            ("seriously_injured", "0"),
+            ("lightly_injured", "1"),
+            ("victims", "Nguyễn Văn Tâm\nLê Văn Sơn"),
+            ("account", "Công nhân rơi từ giàn giáo khi hàn vỏ tàu."),
+            ("person", "Vũ Đức Thắng, Phó Giám đốc"),
+        ],
+    );
+    assert_eq!(declared.status, 200, "{}", declared.text());
+    assert!(declared.text().contains("Đã ghi nhận khai báo"));
+    let overview: serde_json::Value = ureq::get(&server.url("/admin/overview.json?year=2025"))
+        .header("Authorization", &format!("Bearer {}", s.admin_token))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(overview["fatal_accidents"], 1);
+    let t8: Vec<_> = overview["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["target"] == "8" && t["year"] == 2025)
+        .collect();
+    assert_eq!(t8.len(), 1);
+    assert_eq!(
+        (t8[0]["numerator"].as_u64(), t8[0]["denominator"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(t8[0]["unit"]["code"], "hp.hong-bang");
+    let unauthorised = ureq::get(&server.url("/admin/overview.json")).call();
+    assert!(matches!(unauthorised, Err(ureq::Error::StatusCode(401))));
+    server.stop();
+    let _ = (s.lan, Verdict::StillOpen);
+}
+
+#[test]
+fn guessing_codes_is_limited_and_never_tells_whether_a_code_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
+    let server = Server::start(dir.path(), &["--portal-max-failures", "3"]);
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let code = seal(&s, &s.a, &lan, &leader, 5);
+
+    let mut b = Browser::new(&server);
+    let unknown = AccessCode::generate().unwrap();
+    let wrong = b.open(unknown.as_str());
+    let malformed = b.open("12345");
+    assert_eq!((wrong.status, malformed.status), (401, 401));
+    // An unknown code and a malformed one read the same: nothing tells them apart.
+    assert_eq!(wrong.text(), malformed.text());
+    assert!(b.cookie.is_none());
+    let third = b.open(&AccessCode::generate().unwrap().grouped());
+    assert_eq!(third.status, 401);
+    // Locked: the right code now gets the same answer as any other.
+    let right = b.open(code.as_str());
+    let other = b.open(unknown.as_str());
+    assert_eq!((right.status, other.status), (429, 429));
+    assert_eq!(right.text(), other.text());
+    assert!(b.cookie.is_none(), "no session while locked");
+    server.stop();
+}
