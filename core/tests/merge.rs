@@ -8,6 +8,7 @@ use kiemtra_core::ids::{DelegationId, DeviceId, FacilityId, InspectionId, OpId};
 use kiemtra_core::inspection::{Inspection, InspectionKind, Status};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::record::InspectionRecord;
+use kiemtra_core::remediation::{Review, Verdict};
 use kiemtra_core::template::osh_general;
 use kiemtra_core::violation::ViolationEdit;
 use proptest::prelude::*;
@@ -51,6 +52,14 @@ enum Action {
     Sync { a: usize, b: usize },
     /// A status step (any device).
     Transition { device: usize, to: u8 },
+    /// The establishment's remediation report of an item reaches a replica.
+    Report { device: usize, item: usize },
+    /// An inspector reviews the newest report this replica has of an item.
+    Review {
+        device: usize,
+        item: usize,
+        verified: bool,
+    },
 }
 
 const ITEMS: [&str; 4] = ["B1", "B2", "D4", "F1"];
@@ -62,6 +71,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..DEVICES, 0..ITEMS.len()).prop_map(|(device, item)| Action::Edit { device, item }),
         2 => (0..DEVICES, 0..DEVICES).prop_map(|(a, b)| Action::Sync { a, b }),
         1 => (0..DEVICES, 1u8..3).prop_map(|(device, to)| Action::Transition { device, to }),
+        1 => (0..DEVICES, 0..ITEMS.len()).prop_map(|(device, item)| Action::Report { device, item }),
+        1 => (0..DEVICES, 0..ITEMS.len(), any::<bool>()).prop_map(|(device, item, verified)| Action::Review { device, item, verified }),
     ]
 }
 
@@ -139,6 +150,56 @@ fn simulate(base: &Inspection, actions: &[Action]) -> Vec<Operation> {
                         },
                     ),
                 ))
+            }
+            Action::Report { device, item } => Some((
+                *device,
+                op(
+                    devices[*device],
+                    seq,
+                    Payload::ReportRemediation {
+                        inspection: base.id,
+                        item: ITEMS[*item].into(),
+                        facility: base.facility,
+                        sent_by: "Giám đốc".into(),
+                        text: format!("Đã khắc phục {n}"),
+                        photos: vec![],
+                    },
+                ),
+            )),
+            Action::Review {
+                device,
+                item,
+                verified,
+            } => {
+                let code = ITEMS[*item];
+                replicas[*device].remediation_reports(code).last().map(|r| {
+                    let supersedes = replicas[*device]
+                        .reviews
+                        .get(code)
+                        .map(|r| r.heads())
+                        .unwrap_or_default();
+                    (
+                        *device,
+                        op(
+                            devices[*device],
+                            seq,
+                            Payload::ReviewRemediation {
+                                inspection: base.id,
+                                item: code.into(),
+                                review: Review {
+                                    report: r.op,
+                                    verdict: if *verified {
+                                        Verdict::Verified
+                                    } else {
+                                        Verdict::StillOpen
+                                    },
+                                    note: None,
+                                },
+                                supersedes,
+                            },
+                        ),
+                    )
+                })
             }
             Action::Sync { a, b } => {
                 let (ka, kb) = (known[*a].clone(), known[*b].clone());

@@ -15,6 +15,7 @@ mod error;
 mod keys;
 mod minutes;
 mod records;
+mod remediation;
 mod store;
 mod sync;
 

@@ -478,6 +478,26 @@ pub struct Violation {
     pub dismissal_reason: Option<String>,
     pub edited: bool,
     pub conflict: bool,
+    /// Where the establishment stands after the visit: open, remediation
+    /// reported (through the portal), or verified by an inspector.
+    pub status: ViolationStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ViolationStatus {
+    Open,
+    Remediated,
+    Verified,
+}
+
+impl From<core::violation::ViolationStatus> for ViolationStatus {
+    fn from(s: core::violation::ViolationStatus) -> Self {
+        match s {
+            core::violation::ViolationStatus::Open => Self::Open,
+            core::violation::ViolationStatus::Remediated => Self::Remediated,
+            core::violation::ViolationStatus::Verified => Self::Verified,
+        }
+    }
 }
 
 impl From<core::violation::Violation> for Violation {
@@ -495,6 +515,7 @@ impl From<core::violation::Violation> for Violation {
             dismissal_reason: v.dismissal.map(|d| d.reason),
             edited: v.edited,
             conflict: v.conflict,
+            status: v.status.into(),
         }
     }
 }

@@ -16,7 +16,14 @@ pub struct KiemtraStore {
     key: Arc<dyn core::identity::KeyStore>,
 }
 
-fn inspection_id(s: &str) -> Result<InspectionId> {
+impl KiemtraStore {
+    /// The core store, for the other exported impl blocks of this crate.
+    pub(crate) fn inner(&self) -> &core::store::Store {
+        &self.inner
+    }
+}
+
+pub(crate) fn inspection_id(s: &str) -> Result<InspectionId> {
     parse("inspection id", s)
 }
 

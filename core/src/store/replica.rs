@@ -167,6 +167,8 @@ impl Store {
             BTreeMap::new();
         let mut seen: BTreeSet<OpId> = BTreeSet::new();
         let mut applied = 0;
+        let identity = self.identity()?;
+        let mut rewind = false;
         for entry in &page.entries {
             let op = &entry.op;
             if self.tree(T::Applied).contains_key(op.id.as_bytes())? || !seen.insert(op.id) {
@@ -195,11 +197,25 @@ impl Store {
                     i.id.as_bytes().to_vec(),
                     to_cbor("inspector", i)?,
                 )),
-                Payload::PutDelegation(d) => writes.push(Write::put(
-                    T::Delegations,
-                    d.id.as_bytes().to_vec(),
-                    to_cbor("delegation", d)?,
-                )),
+                Payload::PutDelegation(d) => {
+                    // Joining a delegation late: the server sent its earlier
+                    // operations to members only, and this device's cursor is
+                    // past them. Pull again from the start (what was applied
+                    // is skipped) so that nothing of the delegation is missing.
+                    if let Some(me) = identity {
+                        let before: Option<crate::people::Delegation> =
+                            self.get(T::Delegations, "delegation", d.id.as_bytes())?;
+                        let was_member = before.is_some_and(|b| b.role_of(me).is_some());
+                        if d.role_of(me).is_some() && !was_member {
+                            rewind = true;
+                        }
+                    }
+                    writes.push(Write::put(
+                        T::Delegations,
+                        d.id.as_bytes().to_vec(),
+                        to_cbor("delegation", d)?,
+                    ))
+                }
                 Payload::PublishTemplate(t) => {
                     let key = keys::template(&t.key());
                     if self.tree(T::Templates).get(&key)?.is_none() {
@@ -248,11 +264,8 @@ impl Store {
         for (before, record) in records.values() {
             writes.extend(record_writes(before.as_ref(), record)?);
         }
-        writes.push(Write::put(
-            T::Meta,
-            keys::META_CURSOR,
-            page.next.to_be_bytes().to_vec(),
-        ));
+        let cursor = if rewind { 0 } else { page.next };
+        writes.push(Write::put(T::Meta, keys::META_CURSOR, cursor.to_be_bytes().to_vec()));
         self.write_durably(&mut writer, &writes)?;
         Ok(applied)
     }

@@ -107,7 +107,10 @@ pub fn sync(
         report.pulled += applied as u64;
         progress.pulled = report.pulled;
         observer.on_progress(progress);
-        if !more {
+        // A device that joined a delegation rewinds its cursor to fetch the
+        // delegation's earlier operations (see `Store::apply_pulled`).
+        let rewound = store.sync_cursor()? < page.next;
+        if !more && !rewound {
             break;
         }
     }

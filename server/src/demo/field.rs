@@ -220,6 +220,7 @@ fn check_mentioned(visit: &Visit, record: &InspectionRecord) -> Result<(), Serve
         .map(|(c, _)| *c)
         .chain(a.ratios.iter().map(|(c, _, _)| *c))
         .chain(a.no.iter().copied())
+        .chain(a.not_applicable.iter().copied())
         .chain(a.texts.iter().map(|(c, _)| *c))
         .chain(a.notes.iter().map(|(c, _)| *c));
     for code in mentioned {
@@ -410,7 +411,7 @@ pub fn carry_out(
                 },
             );
             apply(&mut record, op, &mut ops)?;
-            at += Duration::minutes(3);
+            at += Duration::minutes(2);
         }
     }
     check_mentioned(visit, &record)?;

@@ -71,8 +71,12 @@ pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
             .parse::<NaiveDate>()
             .map(|d| d.year())
             .map_err(|_| ServerError::Invalid(format!("demo date {}", visit.date)))?;
+        // Minutes are numbered in each year's register; work still in
+        // progress has no minutes yet.
         let n = numbers.entry((year, investigation)).or_insert(0);
-        *n += 1;
+        if visit.outcome != plan::Outcome::InProgress {
+            *n += 1;
+        }
         let number = if investigation {
             format!("{n:02}/BB-ĐĐT")
         } else {

@@ -77,12 +77,13 @@ pub const VISITS: &[Visit] = &[
         accident: None,
         answers: Answers {
             counts: &[("A1", 850), ("A2", 120), ("A3", 310), ("A4", 4), ("A5", 2), ("D0", 18), ("H1", 2)],
-            ratios: &[("C2", 3, 4), ("C3", 84, 120), ("D1", 15, 18)],
+            ratios: &[("C2", 3, 4), ("C3", 84, 120), ("C5", 1, 2), ("D1", 15, 18)],
             no: &["F2", "G1"],
             not_applicable: &[],
             texts: &[],
             notes: &[
                 ("C3", "36 thợ hàn, thợ vận hành cầu trục chưa được huấn luyện, cấp thẻ an toàn"),
+                ("C5", "Nhân viên y tế mới tuyển chưa được huấn luyện nhóm 5"),
                 ("D1", "2 xe nâng và 1 cổng trục 50 tấn hết hạn kiểm định"),
                 ("F2", "Tại ụ nổi số 2, 3 công nhân hàn trên cao không đeo dây an toàn"),
                 ("G1", "Chưa diễn tập phương án ứng cứu khẩn cấp năm 2023"),
@@ -347,7 +348,7 @@ pub const VISITS: &[Visit] = &[
         team: Team::Year2024,
         date: "2024-12-05",
         start: (14, 0),
-        minutes_on_site: 90,
+        minutes_on_site: 120,
         outcome: Outcome::Sealed,
         accident: None,
         answers: Answers {

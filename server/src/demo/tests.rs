@@ -141,7 +141,7 @@ fn seeds_a_demo_data_set_once() {
     let minutes = awaiting.current_minutes().unwrap();
     assert!(minutes.signatures.is_empty() && minutes.access_code.is_some());
 
-    // Violations of sealed inspections: 34 in routine inspections, 5 in investigations.
+    // Violations of sealed inspections: 35 in routine inspections, 5 in investigations.
     let mut per_kind: BTreeMap<InspectionKind, usize> = BTreeMap::new();
     let mut sections = BTreeSet::new();
     let mut heavy = BTreeSet::new();
@@ -156,7 +156,7 @@ fn seeds_a_demo_data_set_once() {
             }
         }
     }
-    assert_eq!(per_kind.get(&InspectionKind::Inspection), Some(&34));
+    assert_eq!(per_kind.get(&InspectionKind::Inspection), Some(&35));
     assert_eq!(per_kind.get(&InspectionKind::AccidentInvestigation), Some(&5));
     assert_eq!(per_kind.get(&InspectionKind::Outreach), Some(&0));
     assert_eq!(
@@ -179,21 +179,46 @@ fn seeds_a_demo_data_set_once() {
         .iter()
         .any(|v| v.status == ViolationStatus::Open && v.deadline < today));
 
-    // Target 4: trained / workers in strict jobs (C3), sealed routine inspections.
-    let mut c3: BTreeMap<i32, (u64, u64)> = BTreeMap::new();
+    // Target 4: trained / workers in strict jobs (C3), sealed routine
+    // inspections, per year and district (the unit valid on the date).
+    let mut c3: BTreeMap<(i32, String), (u64, u64)> = BTreeMap::new();
     for r in records
         .iter()
         .filter(|r| r.inspection.status == Status::Sealed && r.inspection.template.id == "osh-general")
     {
         if let Some((n, d)) = ratio(r, "C3") {
-            let e = c3.entry(r.inspection.date().year()).or_default();
+            let date = r.inspection.date();
+            let e = c3
+                .entry((date.year(), district(&fac[&r.inspection.facility], date)))
+                .or_default();
             e.0 += n;
             e.1 += d;
         }
     }
-    assert_eq!(c3[&2023], (172, 230));
-    assert_eq!(c3[&2024], (86, 101));
-    assert_eq!(c3[&2025], (46, 48));
+    let expected: BTreeMap<(i32, String), (u64, u64)> = [
+        (2023, "hp.hong-bang", 84, 120),
+        (2023, "hp.ngo-quyen", 36, 45),
+        (2023, "hp.thuy-nguyen", 2, 3),
+        (2023, "hp.hai-an", 50, 62),
+        (2024, "hp.le-chan", 26, 28),
+        (2024, "hp.thuy-nguyen", 27, 36),
+        (2024, "hp.duong-kinh", 22, 22),
+        (2024, "hp.vinh-bao", 9, 12),
+        (2024, "hp.an-duong", 2, 3),
+        (2025, "hp.ngo-quyen", 46, 48),
+    ]
+    .into_iter()
+    .map(|(y, u, n, d)| ((y, u.to_string()), (n, d)))
+    .collect();
+    assert_eq!(c3, expected);
+    let year_sum = |y: i32| {
+        c3.iter()
+            .filter(|((year, _), _)| *year == y)
+            .fold((0, 0), |(n, d), (_, (a, b))| (n + a, d + b))
+    };
+    assert_eq!(year_sum(2023), (172, 230));
+    assert_eq!(year_sum(2024), (86, 101));
+    assert_eq!(year_sum(2025), (46, 48));
 
     // Target 6: high-risk craft villages and cooperatives reached, per year and district.
     let mut reached: BTreeMap<(i32, String), BTreeSet<FacilityId>> = BTreeMap::new();
