@@ -91,19 +91,31 @@ fn only_violations_of_sealed_minutes_take_reports_and_reviews() {
     };
     let mut r = sealed_record(FacilityId::new());
     // Before sealing: refused, as a lifecycle error.
-    assert!(matches!(r.check(&report(&r, "B1", "Đã khắc phục"), &ctx), Err(Error::Lifecycle(_))));
+    assert!(matches!(
+        r.check(&report(&r, "B1", "Đã khắc phục"), &ctx),
+        Err(Error::Lifecycle(_))
+    ));
     r.inspection.status = Status::Sealed;
     assert!(r.check(&report(&r, "B1", "Đã khắc phục"), &ctx).is_ok());
     // Not a violation, unknown item, another facility, text not normal, no text.
-    assert!(matches!(r.check(&report(&r, "B2", "x"), &ctx), Err(Error::NotFound { .. })));
-    assert!(matches!(r.check(&report(&r, "Z9", "x"), &ctx), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        r.check(&report(&r, "B2", "x"), &ctx),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        r.check(&report(&r, "Z9", "x"), &ctx),
+        Err(Error::NotFound { .. })
+    ));
     let mut other = report(&r, "B1", "x");
     if let Payload::ReportRemediation { facility, .. } = &mut other.payload {
         *facility = FacilityId::new();
     }
     assert!(r.check(&other, &ctx).is_err());
     assert!(r.check(&report(&r, "B1", " Đã khắc phục "), &ctx).is_err());
-    assert!(r.check(&report(&r, "B1", "Đa\u{0303} khắc phục"), &ctx).is_err(), "not NFC");
+    assert!(
+        r.check(&report(&r, "B1", "Đa\u{0303} khắc phục"), &ctx).is_err(),
+        "not NFC"
+    );
     assert!(r.check(&report(&r, "B1", ""), &ctx).is_err());
     // A review must name a report that exists.
     assert!(matches!(
@@ -128,10 +140,18 @@ fn status_follows_reports_and_reviews() {
     r.apply(&first, &ctx).unwrap();
     assert_eq!(status(&r, &ctx), ViolationStatus::Remediated);
     r.apply(&review(&r, first.id, Verdict::StillOpen), &ctx).unwrap();
-    assert_eq!(status(&r, &ctx), ViolationStatus::Open, "reviewed and not remedied");
+    assert_eq!(
+        status(&r, &ctx),
+        ViolationStatus::Open,
+        "reviewed and not remedied"
+    );
     let second = report(&r, "B1", "Đã ký quyết định bổ nhiệm");
     r.apply(&second, &ctx).unwrap();
-    assert_eq!(status(&r, &ctx), ViolationStatus::Remediated, "a newer report awaits review");
+    assert_eq!(
+        status(&r, &ctx),
+        ViolationStatus::Remediated,
+        "a newer report awaits review"
+    );
     r.apply(&review(&r, second.id, Verdict::Verified), &ctx).unwrap();
     assert_eq!(status(&r, &ctx), ViolationStatus::Verified);
     assert_eq!(r.remediation_reports("B1").len(), 2);

@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/api/v1/templates", get(templates))
         .route("/api/v1/capabilities", get(api::capabilities::capabilities))
+        .route("/api/v1/admin/devices/{device}/revoke", post(api::admin::revoke))
         .merge(limited(open, limits.max_auth_body_bytes))
         .merge(limited(ops, limits.max_body_bytes))
         .merge(limited(blobs, limits.max_chunk_bytes))

@@ -230,7 +230,8 @@ def broken_links(driver, server, skip=()):
     """Same-site links of the page that do not answer 200 (fetched with the page's cookies)."""
     statuses = driver.execute_async_script(
         "const done = arguments[arguments.length - 1]; const skip = arguments[0];"
-        "const hrefs = [...new Set([...document.querySelectorAll('a[href]')].map(a => a.href))]"
+        "const hrefs = [...new Set([...document.querySelectorAll('a[href]')]"
+        "  .map(a => new URL(a.getAttribute('href'), location.href).href))]"
         "  .filter(h => h.startsWith(location.origin) && !skip.some(s => h.startsWith(location.origin + s)));"
         "Promise.all(hrefs.map(h => fetch(h, {credentials: 'same-origin'}).then(r => [h, r.status], e => [h, String(e)])))"
         "  .then(done);", list(skip))

@@ -16,11 +16,26 @@ fn a_member_added_later_receives_the_delegations_earlier_work() {
     let mut w = kiemtra_server::admin::open_writer(dir.path()).unwrap();
     w.publish_template(&osh_general()).unwrap();
     let agency = "Sở Nội vụ thành phố Hải Phòng";
-    let leader = w.create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency).unwrap().id;
-    let lan = w.create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency).unwrap().id;
-    let minh = w.create_inspector("Phạm Văn Minh", "Thanh tra viên", agency).unwrap().id;
+    let leader = w
+        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
+        .unwrap()
+        .id;
+    let lan = w
+        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
+        .unwrap()
+        .id;
+    let minh = w
+        .create_inspector("Phạm Văn Minh", "Thanh tra viên", agency)
+        .unwrap()
+        .id;
     let delegation = w
-        .create_delegation("Đoàn kiểm tra số 7", "Quyết định số 140/QĐ-SNV", leader, &[lan], None)
+        .create_delegation(
+            "Đoàn kiểm tra số 7",
+            "Quyết định số 140/QĐ-SNV",
+            leader,
+            &[lan],
+            None,
+        )
         .unwrap();
     let facility = NewFacility {
         kind: FacilityKind::Enterprise,
@@ -50,7 +65,11 @@ fn a_member_added_later_receives_the_delegations_earlier_work() {
     drop(w);
 
     let server = Server::start(dir.path(), &[]);
-    let addr = server.url("").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = server
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let lan_phone = Phone::enrolled(&server, &code_lan, "Điện thoại của Lan");
     let minh_phone = Phone::enrolled(&server, &code_minh, "Điện thoại của Minh");
     lan_phone.sync().unwrap();
@@ -59,7 +78,10 @@ fn a_member_added_later_receives_the_delegations_earlier_work() {
         .store
         .set_answer(id, "B1", AnswerValue::YesNoNa(YesNoNa::No), Some("chưa có"))
         .unwrap();
-    lan_phone.store.add_photo(id, Some("B1"), &png(640, 480, 7), None).unwrap();
+    lan_phone
+        .store
+        .add_photo(id, Some("B1"), &png(640, 480, 7), None)
+        .unwrap();
     lan_phone.sync().unwrap();
     // Minh is not a member yet: his sync moves his cursor past all of it.
     minh_phone.sync().unwrap();
@@ -81,7 +103,11 @@ fn a_member_added_later_receives_the_delegations_earlier_work() {
     minh_phone.sync().unwrap();
     let snap = minh_phone.store.snapshot(id).unwrap();
     assert_eq!(snap.record.answers.len(), 1, "Lan's answer arrived");
-    assert_eq!(minh_phone.store.photos(id).unwrap().len(), 1, "and her photo's record");
+    assert_eq!(
+        minh_phone.store.photos(id).unwrap().len(),
+        1,
+        "and her photo's record"
+    );
     assert_eq!(
         snap.record,
         lan_phone.store.snapshot(id).unwrap().record,

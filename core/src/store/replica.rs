@@ -265,7 +265,11 @@ impl Store {
             writes.extend(record_writes(before.as_ref(), record)?);
         }
         let cursor = if rewind { 0 } else { page.next };
-        writes.push(Write::put(T::Meta, keys::META_CURSOR, cursor.to_be_bytes().to_vec()));
+        writes.push(Write::put(
+            T::Meta,
+            keys::META_CURSOR,
+            cursor.to_be_bytes().to_vec(),
+        ));
         self.write_durably(&mut writer, &writes)?;
         Ok(applied)
     }

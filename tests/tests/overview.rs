@@ -1,0 +1,158 @@
+//! The inspectorate's overview on the demo data, through the real server:
+//! the plan's targets with numerators and denominators per unit and year
+//! (and the records behind them), the CSV exports, the Decree 39 report,
+//! the accident register, and pages that need nothing from the internet.
+
+use kiemtra_tests::Server;
+use serde_json::Value;
+
+fn admin(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(kiemtra_tests::server_binary())
+        .arg("admin")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn get(server: &Server, token: &str, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .get(&server.url(path))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().unwrap())
+}
+
+/// The city-wide numerator and denominator of a target in a year.
+fn total(o: &Value, target: &str, year: i64) -> (u64, u64) {
+    o["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["target"] == target && t["year"] == year)
+        .fold((0, 0), |(n, d), t| {
+            // Every figure carries the records behind it, and they add up.
+            let recs = t["records"].as_array().unwrap();
+            let rn: u64 = recs.iter().map(|r| r["numerator"].as_u64().unwrap()).sum();
+            let rd: u64 = recs.iter().map(|r| r["denominator"].as_u64().unwrap()).sum();
+            assert_eq!(
+                (rn, rd),
+                (
+                    t["numerator"].as_u64().unwrap(),
+                    t["denominator"].as_u64().unwrap()
+                )
+            );
+            (n + rn, d + rd)
+        })
+}
+
+fn unit(o: &Value, target: &str, year: i64, code: &str) -> (u64, u64) {
+    let t = o["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == target && t["year"] == year && t["unit"]["code"] == code)
+        .unwrap_or_else(|| panic!("target {target} {year} {code}"));
+    (
+        t["numerator"].as_u64().unwrap(),
+        t["denominator"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn targets_exports_and_register_from_the_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--demo"]);
+    server.stop();
+    let token = admin(dir.path(), &["create-admin-token", "--name", "Nguyễn Văn An"]);
+    let server = Server::start(dir.path(), &[]);
+
+    let (status, body) = get(&server, &token, "/admin/overview.json?year=2024");
+    assert_eq!(status, 200, "{body}");
+    let o: Value = serde_json::from_str(&body).unwrap();
+    // Target 4: trained workers in strict jobs (C3), latest closed inspection per facility.
+    assert_eq!(total(&o, "4", 2023), (172, 230));
+    assert_eq!(total(&o, "4", 2024), (86, 101));
+    assert_eq!(total(&o, "4", 2025), (60, 66));
+    assert_eq!(unit(&o, "4", 2023, "hp.hong-bang"), (84, 120));
+    // Target 6: high-risk craft villages and cooperatives reached; Thủy Nguyên
+    // counts under its 2025 name (thành phố) in 2025.
+    assert_eq!(total(&o, "6", 2023), (2, 6));
+    assert_eq!(total(&o, "6", 2024), (4, 6));
+    assert_eq!(total(&o, "6", 2025), (3, 6));
+    assert_eq!(unit(&o, "6", 2025, "hp.thuy-nguyen.2025"), (0, 2));
+    assert_eq!(unit(&o, "6", 2024, "hp.thuy-nguyen"), (1, 2));
+    // Target 8: fatal accidents with sealed investigation minutes.
+    assert_eq!(total(&o, "8", 2024), (2, 2));
+    assert_eq!(total(&o, "8", 2025), (0, 1));
+    assert_eq!(o["targets_not_measured"].as_array().unwrap().len(), 3);
+    assert!(!o["overdue_violations"].as_array().unwrap().is_empty());
+    assert!(o["inspections"].as_array().unwrap().len() >= 10);
+
+    // The records behind a figure, on a page.
+    let (status, page) = get(&server, &token, "/admin/records?target=8&unit=&year=2024");
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("<td>Vụ tai nạn</td>").count(), 2, "{page}");
+
+    // The overview page: charts rendered on the server, nothing from the internet.
+    let (status, html) = get(&server, &token, "/admin?year=2024");
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    assert!(html.contains("id=\"target-4\"") && html.contains("id=\"target-8\""));
+    assert!(
+        html.contains("Chỉ tiêu chưa đo được"),
+        "the page says what it cannot measure"
+    );
+    for external in ["src=\"http", "href=\"http", "@import", "<script"] {
+        assert!(!html.contains(external), "the page loads {external}…");
+    }
+
+    // CSV exports.
+    let (_, csv) = get(&server, &token, "/admin/targets.csv");
+    assert!(csv.starts_with('\u{feff}'), "a BOM for spreadsheet programs");
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next(),
+        Some("muc_tieu,nam,ma_don_vi,don_vi,tu_so,mau_so,ty_le_phan_nghin,chi_tieu_phan_nghin,dat")
+    );
+    assert!(csv.contains("4,2023,hp.hong-bang,Quận Hồng Bàng,84,120,700,800,chua_dat"));
+    let (_, csv) = get(&server, &token, "/admin/decree39.csv?year=2025&half=1");
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("Huyện Kiến Thụy") && r.ends_with(",1,0,1,0,0,1")));
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("Huyện Vĩnh Bảo") && r.ends_with(",1,0,1,0,1,0")));
+    let (_, csv) = get(&server, &token, "/admin/decree39.csv?year=2024&half=2");
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').lines().count(),
+        1,
+        "header only"
+    );
+    let (status, _) = get(&server, &token, "/admin/decree39.csv?year=2025&half=3");
+    assert_eq!(status, 400);
+    let (_, csv) = get(&server, &token, "/admin/inspections.csv");
+    assert!(csv.contains("ma_don_vi,don_vi,thang,loai,so_cuoc"));
+
+    // The accident register marks the fatal accident not investigated in time.
+    let (_, register) = get(&server, &token, "/admin/accidents");
+    assert_eq!(register.matches("data-accident=").count(), 8);
+    assert!(register.contains("data-state=\"overdue\""));
+    assert!(register.contains("data-state=\"concluded\""));
+
+    // Without a token: nothing.
+    let anonymous = ureq::get(&server.url("/admin/targets.csv")).call();
+    assert!(matches!(anonymous, Err(ureq::Error::StatusCode(401))));
+    server.stop();
+}
