@@ -31,7 +31,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Seed demo data (template, inspectors, a delegation, facilities) once.
+        /// Seed demo data once: templates, inspectors, delegations, establishments,
+        /// 2023–2025 inspections with sealed minutes, accidents (access codes in DATA/demo-access-codes.json).
         #[arg(long)]
         demo: bool,
         /// sled's page cache in MiB (sled's own default is 1 GiB).

@@ -291,7 +291,15 @@ impl Writer {
                 "the accident has no establishment (a worker without a labour contract): the commune reports it; no inspection of an establishment to assign".into(),
             )
         })?;
-        let template = template.unwrap_or_else(|| kiemtra_core::template::osh_accident_investigation().key());
+        let template = match template {
+            Some(t) => t,
+            None => {
+                // The built-in investigation template, published on first use.
+                let builtin = kiemtra_core::template::osh_accident_investigation();
+                self.publish_template(&builtin)?;
+                builtin.key()
+            }
+        };
         self.create_assigned(
             delegation,
             facility,

@@ -154,3 +154,143 @@ fn admin_commands_set_up_a_delegation_and_refuse_a_changed_template() {
     assert!(code.trim().len() >= 40, "a long code: {code}");
     assert_eq!(ok(admin(d, &["list-devices"])), "");
 }
+
+#[test]
+fn accidents_import_by_line_and_an_investigation_links_to_its_accident() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let facilities = d.join("facilities.csv");
+    std::fs::write(
+        &facilities,
+        "kind,name,tax_code,street,unit,sector,workforce,high_risk\n\
+         enterprise,Công ty TNHH Đóng tàu Bạch Đằng,0200765432,Số 3 Phan Đình Phùng,hp.hong-bang,Đóng tàu,850,true\n",
+    )
+    .unwrap();
+    ok(admin(
+        d,
+        &["import-facilities", "--quiet", facilities.to_str().unwrap()],
+    ));
+    let csv = d.join("accidents.csv");
+    std::fs::write(
+        &csv,
+        "occurred_at,place,unit,tax_code,deaths,seriously_injured,lightly_injured,account\n\
+         2024-05-10 09:30,Xưởng vỏ tàu,hp.hong-bang,0200765432,1,0,1,Rơi từ giàn giáo\n\
+         2024-13-01 08:00,Ruộng,hp.vinh-bao,,0,1,0,Máy cày\n\
+         2025-02-03 15:00,Ruộng lúa thôn Đông,hp.vinh-bao,,0,1,0,Bị máy tuốt lúa cuốn tay\n\
+         2025-02-04 15:00,Nơi nào đó,hp.atlantis,,0,1,0,x\n\
+         2025-02-05 15:00,Xưởng,hp.hong-bang,0999999999,0,1,0,x\n\
+         2025-02-06 15:00,Ao cá,hp.kien-thuy,,0,0,0,Không ai bị thương\n",
+    )
+    .unwrap();
+    let out = ok(admin(d, &["import-accidents", csv.to_str().unwrap()]));
+    assert!(out.contains("line 3: invalid input: occurred_at"), "{out}");
+    assert!(out.contains("line 5: ") && out.contains("hp.atlantis"), "{out}");
+    assert!(
+        out.contains("line 6: invalid input: no facility with tax code 0999999999"),
+        "{out}"
+    );
+    assert!(out.contains("line 7: ") && out.contains("at least one"), "{out}");
+    assert!(out.trim_end().ends_with("imported 2, refused 4"), "{out}");
+    let list = ok(admin(d, &["list-accidents"]));
+    let fatal = list
+        .lines()
+        .find(|l| l.contains("Xưởng vỏ tàu"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let without_contract = list
+        .lines()
+        .find(|l| l.contains("Ruộng lúa"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let lead = ok(admin(
+        d,
+        &[
+            "create-inspector",
+            "--name",
+            "Phạm Minh Đức",
+            "--title",
+            "Thanh tra viên chính",
+            "--agency",
+            "Sở Nội vụ",
+        ],
+    ));
+    let delegation = ok(admin(
+        d,
+        &[
+            "create-delegation",
+            "--name",
+            "Đoàn điều tra TNLĐ số 1",
+            "--decision",
+            "Quyết định số 12/QĐ-SNV",
+            "--leader",
+            lead.trim(),
+        ],
+    ));
+    let investigation = ok(admin(
+        d,
+        &[
+            "assign-investigation",
+            "--delegation",
+            delegation.trim(),
+            "--accident",
+            &fatal,
+            "--date",
+            "2024-05-11",
+        ],
+    ));
+    // Read back through the server's database: the inspection names its accident.
+    let db = kiemtra_server::admin::open_writer(d).unwrap();
+    let id: kiemtra_core::ids::InspectionId = investigation.trim().parse().unwrap();
+    let record = db.db().record(id).unwrap().unwrap();
+    assert_eq!(
+        record.inspection.accident.map(|a| a.to_string()),
+        Some(fatal.clone())
+    );
+    assert_eq!(
+        record.inspection.kind,
+        kiemtra_core::inspection::InspectionKind::AccidentInvestigation
+    );
+    assert_eq!(record.inspection.template.id, "osh-accident-investigation");
+    drop(db);
+    // An accident of workers without a contract has no establishment to investigate at.
+    let out = admin(
+        d,
+        &[
+            "assign-investigation",
+            "--delegation",
+            delegation.trim(),
+            "--accident",
+            &without_contract,
+            "--date",
+            "2025-02-05",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no establishment"));
+    // Assigning an investigation with plain `assign` is refused.
+    let facility = ok(admin(d, &["list-facilities"]));
+    let out = admin(
+        d,
+        &[
+            "assign",
+            "--delegation",
+            delegation.trim(),
+            "--facility",
+            facility.split('\t').next().unwrap(),
+            "--template",
+            "osh-general@1",
+            "--date",
+            "2025-02-05",
+            "--kind",
+            "accident_investigation",
+        ],
+    );
+    assert!(!out.status.success());
+}

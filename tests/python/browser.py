@@ -124,10 +124,12 @@ def images_loaded(driver):
     return driver.execute_script("return [...document.images].every(i => i.complete)")
 
 
-def screenshot(driver, name, width=DESKTOP_WIDTH, height=None, mobile=False):
+def screenshot(driver, name, width=DESKTOP_WIDTH, height=None, mobile=False, scroll_to=None):
     """Saves a PNG of the page to build/screenshots/NAME: `width` wide and,
     without `height`, as tall as the whole document (the viewport is resized
-    to it, so the capture is one real rendering, not stitched)."""
+    to it, so the capture is one real rendering, not stitched). With a
+    `height`, the viewport from the top, or from the element `scroll_to` (a
+    CSS selector) when given."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     metrics = {"width": width, "height": height or 900, "deviceScaleFactor": 1, "mobile": mobile}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
@@ -137,7 +139,10 @@ def screenshot(driver, name, width=DESKTOP_WIDTH, height=None, mobile=False):
                 "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
             metrics["height"] = min(int(h), MAX_HEIGHT)
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-        driver.execute_script("window.scrollTo(0, 0)")
+        if scroll_to:
+            driver.execute_script("document.querySelector(arguments[0]).scrollIntoView(true)", scroll_to)
+        else:
+            driver.execute_script("window.scrollTo(0, 0)")
         # Lazy images in the newly visible part start loading now.
         wait(driver, images_loaded, message=f"images of {driver.current_url} did not load")
         time.sleep(0.1)

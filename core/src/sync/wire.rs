@@ -206,6 +206,9 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+/// The answer of `GET /api/v1/blobs/{sha256}/status` and of a chunk `PUT`.
+/// A chunk at the wrong offset is answered `409 offset_mismatch` with a JSON
+/// body whose `received` field is this same number: the client resumes there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadStatus {
     /// Bytes the server holds of this blob; equal to `total` when complete.
