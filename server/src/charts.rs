@@ -504,6 +504,23 @@ struct RowStats {
     goal: String,
 }
 
+/// A share as the target charts print it — one decimal, rounded, never
+/// rounded up onto a goal that was missed — for tables beside the charts;
+/// "—" without a denominator.
+pub fn share_percent(numerator: u64, denominator: u64, goal_per_mille: u32) -> String {
+    let row = TargetRow {
+        label: String::new(),
+        numerator,
+        denominator,
+        goal_per_mille,
+        href: None,
+    };
+    match RowStats::of(&row) {
+        s if s.share.is_some() => s.percent,
+        _ => "—".to_string(),
+    }
+}
+
 impl RowStats {
     fn of(row: &TargetRow) -> RowStats {
         let goal = fmt_per_mille(u128::from(row.goal_per_mille), false);

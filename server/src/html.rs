@@ -40,8 +40,19 @@ button, .button { background: var(--accent); color: #fff; border: 0; border-radi
 .error { background: #fdecea; border-left: 4px solid var(--bad); padding: 8px 12px; }
 .success { background: #e8f5e9; border-left: 4px solid var(--ok); padding: 8px 12px; }
 nav.links a { margin-right: 14px; }
+code { overflow-wrap: anywhere; }
+.badge { white-space: nowrap; }
+td.action { white-space: nowrap; }
 svg { max-width: 100%; height: auto; }
-@media (max-width: 640px) { th, td { padding: 4px 5px; font-size: 0.9rem; } }
+@media (max-width: 640px) {
+  th, td { padding: 4px 5px; font-size: 0.9rem; }
+  /* The violations as cards on a phone: one block per violation, every field readable. */
+  table.cards tr:first-child { display: none; }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+  table.cards tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 10px; padding: 4px 0; }
+  table.cards td { border: 0; }
+  table.cards td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+}
 @media print { header.top, nav, form, button, .button, .noprint { display: none !important; } body { font-size: 11pt; } main { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
 "#;
 

@@ -10,7 +10,6 @@
 //! - `server_key`: the server's certificate-signing key.
 //! - `cbor`: CBOR bodies in and out.
 //! - `admin`, `csv_import`, `accident_import`: the admin CLI.
-//! - `client`: a minimal signing client (load generator, tests).
 //! - `demo`: demo data for `serve --demo`.
 //! - `portal`: the establishments' portal (access code, violations, remediation, accident declaration).
 //! - `overview`: the inspectorate's overview, targets, exports and accident register.
@@ -25,7 +24,6 @@ pub mod app;
 pub mod auth;
 pub mod cbor;
 pub mod charts;
-pub mod client;
 pub mod commit;
 pub mod csv_import;
 pub mod db;

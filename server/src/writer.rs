@@ -34,6 +34,8 @@ use crate::server_key::ServerKey;
 use crate::storage::{NewEntry, OpLog, Scope, SledOpLog};
 
 const META_SERVER_DEVICE: &str = "server_device";
+/// Inspection records the writer keeps decoded.
+const RECORD_CACHE: usize = 4096;
 const META_SERVER_SEQ: &str = "server_op_seq";
 const META_CERT_SERIAL: &str = "certificate_serial";
 /// How long a certificate is valid. Devices never compare it with their own
@@ -84,6 +86,9 @@ pub struct Writer {
     templates: HashMap<TemplateRef, Arc<ChecklistTemplate>>,
     delegations: HashMap<DelegationId, Arc<Delegation>>,
     facility_kinds: HashMap<FacilityId, FacilityKind>,
+    /// Inspection records as last written, so that a push does not decode
+    /// its record again (every record write goes through this writer).
+    records: HashMap<InspectionId, InspectionRecord>,
 }
 
 /// The opened storage of a data folder.
@@ -125,6 +130,7 @@ impl Writer {
             templates: HashMap::new(),
             delegations: HashMap::new(),
             facility_kinds: HashMap::new(),
+            records: HashMap::new(),
         };
         w.commit()?;
         Ok(w)
@@ -132,6 +138,42 @@ impl Writer {
 
     pub fn db(&self) -> &ServerDb {
         &self.db
+    }
+
+    /// An inspection record, from the cache or the database.
+    fn record(&mut self, id: InspectionId) -> Result<Option<InspectionRecord>, ServerError> {
+        if let Some(r) = self.records.get(&id) {
+            return Ok(Some(r.clone()));
+        }
+        let r = self.db.record(id)?;
+        if let Some(r) = &r {
+            self.cache_record(r.clone());
+        }
+        Ok(r)
+    }
+
+    /// Like `record`, moving it out of the cache rather than copying it: a
+    /// push works on its own copy and writes it back (`put_record`).
+    fn take_record(&mut self, id: InspectionId) -> Result<Option<InspectionRecord>, ServerError> {
+        match self.records.remove(&id) {
+            Some(r) => Ok(Some(r)),
+            None => self.db.record(id),
+        }
+    }
+
+    /// Writes a record (durable at the next commit) and keeps it cached.
+    fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
+        self.db.put_record(&r)?;
+        self.cache_record(r);
+        Ok(())
+    }
+
+    fn cache_record(&mut self, r: InspectionRecord) {
+        // Bounded: a busy day's open inspections fit; beyond that start afresh.
+        if self.records.len() >= RECORD_CACHE && !self.records.contains_key(&r.inspection.id) {
+            self.records.clear();
+        }
+        self.records.insert(r.inspection.id, r);
     }
 
     pub fn server_device(&self) -> DeviceId {
@@ -342,7 +384,7 @@ impl Writer {
             started_at: None,
             accident,
         };
-        self.db.put_record(&InspectionRecord::new(inspection.clone()))?;
+        self.put_record(InspectionRecord::new(inspection.clone()))?;
         self.server_op(
             Payload::CreateInspection(inspection.clone()),
             Scope::Delegation(delegation),
@@ -375,7 +417,6 @@ impl Writer {
         photos: Vec<PhotoRecord>,
     ) -> Result<OpId, ServerError> {
         let mut record = self
-            .db
             .record(inspection)?
             .ok_or_else(|| ServerError::NotFound(format!("inspection {inspection}")))?;
         let template = self
@@ -408,7 +449,7 @@ impl Writer {
         record.check(&op, &ctx)?;
         record.merge(&op);
         let bytes = to_cbor("operation", &op)?;
-        self.db.put_record(&record)?;
+        self.put_record(record.clone())?;
         self.log.append(vec![NewEntry {
             op: op.id,
             scope: Scope::Delegation(record.inspection.delegation),
@@ -626,8 +667,8 @@ impl Writer {
             results.push(PushResult { op: op.id, outcome });
         }
         for id in &dirty {
-            if let Some(r) = records.get(id) {
-                self.db.put_record(r)?;
+            if let Some(r) = records.remove(id) {
+                self.put_record(r)?;
             }
         }
         if !entries.is_empty() {
@@ -693,7 +734,7 @@ impl Writer {
                 let record = match records.entry(id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {
-                        let r = self.db.record(id).map_err(storage_refusal)?.ok_or_else(|| {
+                        let r = self.take_record(id).map_err(storage_refusal)?.ok_or_else(|| {
                             refuse(RefusalKind::NotFound, format!("inspection {id} not found"))
                         })?;
                         e.insert(r)
@@ -808,7 +849,7 @@ impl Writer {
         dirty: &mut HashSet<InspectionId>,
     ) -> Result<Scope, Refusal> {
         self.check_member(who, i.delegation)?;
-        if records.contains_key(&i.id) || self.db.record(i.id).map_err(storage_refusal)?.is_some() {
+        if records.contains_key(&i.id) || self.record(i.id).map_err(storage_refusal)?.is_some() {
             return Err(refuse(
                 RefusalKind::Invalid,
                 format!("inspection {} already exists", i.id),

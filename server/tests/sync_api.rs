@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::DeviceClient;
 use common::*;
 use kiemtra_core::answer::AnswerValue;
 use kiemtra_core::codec::{from_cbor, to_cbor};
@@ -13,7 +14,6 @@ use kiemtra_core::people::Inspector;
 use kiemtra_core::sync::wire::{
     Capabilities, CertificateBody, PushOutcome, PushRequest, RefusalKind, UploadStatus, SIGN_CERTIFICATE,
 };
-use kiemtra_server::client::DeviceClient;
 use sha2::{Digest, Sha256};
 
 fn refusal(o: &PushOutcome) -> Option<RefusalKind> {
@@ -366,7 +366,7 @@ fn put_chunk(
     offset: u64,
     total: u64,
     chunk: &[u8],
-) -> kiemtra_server::client::Reply {
+) -> common::raw_client::Reply {
     c.signed(
         "PUT",
         &format!("/api/v1/blobs/{hash}?offset={offset}&total={total}"),

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from PIL import Image
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 
 from browser import SCREENSHOTS, Browser, Server, admin, requested_urls, response_status, screenshot, wait
@@ -81,7 +81,7 @@ def _stale(element):
     try:
         element.tag_name
         return False
-    except Exception:
+    except StaleElementReferenceException:
         return True
 
 

@@ -108,3 +108,109 @@ def test_two_phones_sync_answers_and_photos(server, tmp_path):
     # A second sync with nothing new changes nothing.
     again = lan.sync(None)
     assert again.pushed == 0 and again.photos_uploaded == 0
+
+
+def _portal_open(url, code):
+    """Opens the portal with the access code; returns the session cookie."""
+    import urllib.request
+    import urllib.parse
+    import urllib.error
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    body = urllib.parse.urlencode({"code": code}).encode()
+    try:
+        opener.open(urllib.request.Request(url + "/portal", data=body))
+    except urllib.error.HTTPError as e:
+        assert e.code == 303, e.code
+        return e.headers["Set-Cookie"].split(";")[0]
+    raise AssertionError("no redirect after a right code")
+
+
+def _portal_report(url, cookie, item, text, jpeg):
+    import urllib.request
+    import urllib.error
+
+    boundary = "kiemtra-py-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="sent_by"\r\n\r\nHoàng Văn Đức, Giám đốc\r\n'.encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\n{text}\r\n'.encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n'
+        f"Content-Type: image/jpeg\r\n\r\n".encode() + jpeg + b"\r\n",
+        f"--{boundary}--\r\n".encode(),
+    ]
+    req = urllib.request.Request(url + f"/portal/violations/{item}", data=b"".join(parts), headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": cookie})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(req)
+    except urllib.error.HTTPError as e:
+        return e.code
+    return 200
+
+
+def test_sealed_minutes_carry_an_access_code_and_remediation_comes_back(server, tmp_path):
+    from test_inspection import answer_for
+
+    lan = k.KiemtraStore.open(str(tmp_path / "lan"))
+    hung = k.KiemtraStore.open(str(tmp_path / "hung"))
+    lan.enrol(server["url"], server["codes"]["lan"], "Điện thoại của Lan", None)
+    hung.enrol(server["url"], server["codes"]["hung"], "Điện thoại của Hùng", None)
+    lan.sync(None)
+    hung.sync(None)
+    iid = server["inspection"]
+    lan.start_inspection(iid)
+    while True:
+        todo = [l for l in lan.checklist(iid) if l.asked and not l.answers]
+        if not todo:
+            break
+        for line in todo:
+            lan.set_answer(iid, line.item_code, answer_for(line, {"D5", "G2"}, set()), None)
+    lan.close_findings(iid)
+    keys = [k.SignerKey(inspector_id=server["lan"], public_key=lan.device_public_key(), name=""),
+            k.SignerKey(inspector_id=server["hung"], public_key=hung.device_public_key(), name="")]
+    lan.draw_up_minutes(iid, k.MinutesInput(
+        number="09/BB-ĐKT", issuing_body=["SỞ NỘI VỤ THÀNH PHỐ HẢI PHÒNG", "ĐOÀN KIỂM TRA"],
+        city="Hải Phòng", place="Văn phòng công ty", started_at="2025-05-06T08:00:00+07:00",
+        ended_at="2025-05-06T11:00:00+07:00", representative_name="Hoàng Văn Đức",
+        representative_title="Giám đốc", statement="Công ty cam kết khắc phục.", refusal_reason=None,
+        witness_name=None, witness_title=None, witness_role=None, copies=2, signer_keys=keys,
+        representative_signature_png=None, previous_hash=None))
+    lan.sign_minutes(iid, server["lan"], None)
+    lan.sync(None)
+    hung.sync(None)
+    assert hung.sign_minutes(iid, server["hung"], None).sealed
+    hung.sync(None)
+    lan.sync(None)
+    code = lan.minutes_access_code(iid)
+    assert code is not None and len(code.replace("-", "")) == 20
+    assert hung.minutes_access_code(iid) == code, "every member's device prints the same code"
+    assert all(v.status == k.ViolationStatus.OPEN for v in lan.violations(iid))
+
+    cookie = _portal_open(server["url"], code)
+    assert _portal_report(server["url"], cookie, "D5", "Đã nối đất tủ điện và lắp khóa.", photo()) == 303
+
+    lan.sync(None)
+    [report] = lan.remediation_reports(iid, "D5")
+    assert report.text == "Đã nối đất tủ điện và lắp khóa."
+    assert report.sent_by == "Hoàng Văn Đức, Giám đốc"
+    assert len(report.photos) == 1
+    assert lan.download_photos(iid, True) >= 1
+    thumb = lan.blob(report.photos[0].thumbnail_sha256)
+    Image.open(io.BytesIO(thumb)).load()
+    d5 = next(v for v in lan.violations(iid) if v.item_code == "D5")
+    assert d5.status == k.ViolationStatus.REMEDIATED
+    assert lan.review_remediation(iid, "D5", True, "Đã kiểm tra tại chỗ").status == k.ViolationStatus.VERIFIED
+    lan.sync(None)
+    hung.sync(None)
+    assert next(v for v in hung.violations(iid) if v.item_code == "D5").status == k.ViolationStatus.VERIFIED
+    # No report for G2: reviewing it is refused and changes nothing.
+    with pytest.raises(k.KiemtraError.NotFound):
+        lan.review_remediation(iid, "G2", True, None)

@@ -79,10 +79,11 @@ fn targets_exports_and_register_from_the_demo_data() {
     let (status, body) = get(&server, &token, "/admin/overview.json?year=2024");
     assert_eq!(status, 200, "{body}");
     let o: Value = serde_json::from_str(&body).unwrap();
-    // Target 4: trained workers in strict jobs (C3), latest closed inspection per facility.
+    // Target 4: trained workers in strict jobs (C3), latest sealed inspection per facility
+    // (An Lão 2025, whose minutes await signatures, does not count yet).
     assert_eq!(total(&o, "4", 2023), (172, 230));
     assert_eq!(total(&o, "4", 2024), (86, 101));
-    assert_eq!(total(&o, "4", 2025), (60, 66));
+    assert_eq!(total(&o, "4", 2025), (46, 48));
     assert_eq!(unit(&o, "4", 2023, "hp.hong-bang"), (84, 120));
     // Target 6: high-risk craft villages and cooperatives reached; Thủy Nguyên
     // counts under its 2025 name (thành phố) in 2025.

@@ -65,7 +65,7 @@ pub fn escape(s: &str) -> String {
 const CSS: &str = r#"
 @page { size: A4; margin: 20mm 15mm 22mm 25mm; }
 body { font-family: "Times New Roman", "Liberation Serif", Times, serif; font-size: 13pt; line-height: 1.35; color: #000; max-width: 170mm; margin: 0 auto; }
-.header { display: grid; grid-template-columns: 42% 58%; text-align: center; }
+.header { display: grid; grid-template-columns: 42% 58%; column-gap: 8pt; text-align: center; }
 .header p { margin: 0; }
 .caps { text-transform: uppercase; }
 .b { font-weight: bold; }
@@ -76,6 +76,8 @@ h1 { text-align: center; font-size: 14pt; margin: 18pt 0 0; }
 h2 { font-size: 13pt; margin: 10pt 0 4pt; }
 h3 { font-size: 13pt; font-style: italic; font-weight: normal; margin: 6pt 0 2pt; }
 p { margin: 3pt 0; text-align: justify; }
+.header p, .signatures p { text-align: center; }
+@media screen and (max-width: 640px) { body { font-size: 11pt; padding: 0 8px; } .header { grid-template-columns: 1fr; } .qr { float: none; margin: 0 auto 6pt; } }
 table { border-collapse: collapse; width: 100%; font-size: 12pt; }
 td, th { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }
 .dismissed { color: #555; font-style: italic; }
@@ -106,7 +108,7 @@ pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<St
     // `write!` into a String cannot fail; results are ignored on purpose below.
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>Biên bản kiểm tra {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Biên bản kiểm tra {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         e(&doc.number)
     );
     // Header: issuing body and number | national motto and dateline.

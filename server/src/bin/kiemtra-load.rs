@@ -19,12 +19,14 @@ use chrono::{NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 use kiemtra_core::answer::{AnswerEntry, AnswerValue, YesNoNa};
 use kiemtra_core::facility::{FacilityKind, NewFacility};
+use kiemtra_core::identity::{DeviceKey, KeyStore};
+use kiemtra_core::ids::DeviceId;
 use kiemtra_core::ids::{InspectionId, InspectorId, OpId};
 use kiemtra_core::inspection::{InspectionKind, Status};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::sync::wire::PushOutcome;
+use kiemtra_core::sync::{SyncClient, UreqTransport};
 use kiemtra_core::template::{osh_general, AnswerType};
-use kiemtra_server::client::DeviceClient;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
@@ -58,8 +60,10 @@ struct Args {
     server_bin: Option<PathBuf>,
 }
 
+/// A simulated device: the same sync client as the apps (kiemtra-core's).
 struct Device {
-    client: DeviceClient,
+    client: SyncClient,
+    device: DeviceId,
     inspector: InspectorId,
     inspection: InspectionId,
 }
@@ -146,12 +150,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     eprintln!("enrolling {} devices", plan.len());
     let mut devices = Vec::new();
+    let transport = Arc::new(UreqTransport::new());
     for (inspector, inspection, code) in plan {
-        let mut client = DeviceClient::new(&base);
+        let key: Arc<dyn KeyStore> = Arc::new(DeviceKey::generate()?);
+        let device = DeviceId::new();
+        let client = SyncClient::new(&base, transport.clone(), key, device);
         client.enrol(&code, "load")?;
-        client.login()?;
+        // Sign in before the clock starts (a first signed request opens the
+        // session), so that the timed pushes measure pushing only.
+        client.pull(0, 1)?;
         devices.push(Device {
             client,
+            device,
             inspector,
             inspection,
         });
@@ -203,7 +213,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let mut next_item = 0usize;
             let mk = |seq: u64, payload: Payload| Operation {
                 id: OpId::new(),
-                device: dev.client.device,
+                device: dev.device,
                 seq,
                 author: Some(dev.inspector),
                 at: Utc::now(),
@@ -217,7 +227,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 },
             );
             seq += 1;
-            if dev.client.push(vec![start]).is_err() {
+            if dev.client.push(&[start]).is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -257,7 +267,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     ops.push(op);
                 }
                 let t = Instant::now();
-                match dev.client.push(ops) {
+                match dev.client.push(&ops) {
                     Ok(res) => {
                         mine.push(t.elapsed());
                         let ok = res

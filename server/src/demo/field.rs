@@ -471,7 +471,7 @@ pub fn carry_out(
         subject: subject(visit, accident),
         extra_grounds: Vec::new(),
         city: "Hải Phòng".into(),
-        place: format!("Tại cơ sở: {}", spec.street),
+        place: spec.street.to_string(),
         location: None,
         made_elsewhere_reason: None,
         started_at: start.with_timezone(&VIETNAM),

@@ -6,11 +6,12 @@ use std::fmt::Write;
 
 use chrono::Datelike;
 use kiemtra_core::inspection::InspectionKind;
+use kiemtra_core::violation::ViolationStatus;
 
 use super::data::Data;
 use super::stats::{InspectionCount, LegalBasisCount, OverdueViolation, SectionCount, Uninspected};
 use super::targets::{TargetFigure, MEASURED, NOT_MEASURED};
-use crate::charts::{target_chart, Bar, BarChart, Series, TargetRow};
+use crate::charts::{share_percent, target_chart, Bar, BarChart, Series, TargetRow};
 use crate::html::{date_vi, datetime_vi, escape as e, page};
 
 pub const NAV: &[(&str, &str)] = &[
@@ -27,14 +28,6 @@ pub fn login(message: Option<&str>) -> String {
     }
     b.push_str("<form class=\"stack\" method=\"post\" action=\"/admin/login\"><label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>\n");
     page("Đăng nhập", &[], &b)
-}
-
-fn pct(n: u64, d: u64) -> String {
-    if d == 0 {
-        return "—".into();
-    }
-    let tenths = n * 1000 / d;
-    format!("{},{}%", tenths / 10, tenths % 10)
 }
 
 fn target_link(t: &str, unit: &str, year: i32) -> String {
@@ -125,7 +118,7 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
                 e(&f.unit.name),
                 f.numerator,
                 f.denominator,
-                pct(f.numerator, f.denominator),
+                share_percent(f.numerator, f.denominator, f.goal_per_mille),
                 e(&target_link(def.id, &f.unit.code, f.year)),
                 f.records.len(),
                 t = e(def.id),
@@ -135,7 +128,7 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
         let _ = writeln!(
             b,
             "<tr data-target=\"{t}\" data-unit=\"total\"><th>Toàn thành phố</th><th class=\"num\">{n}</th><th class=\"num\">{d}</th><th class=\"num\">{}</th><th></th></tr></table></div></div>",
-            pct(n, d),
+            share_percent(n, d, def.goal_per_mille),
             t = e(def.id)
         );
     }
@@ -219,7 +212,11 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
             .sections
             .iter()
             .map(|s| Bar {
-                label: format!("{} {}", s.section, s.title),
+                label: if s.template == "osh-general" {
+                    format!("{} {}", s.section, s.title)
+                } else {
+                    format!("ĐT {} {}", s.section, s.title)
+                },
                 values: vec![s.count],
                 href: None,
             })
@@ -227,12 +224,18 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
         unit: "vi phạm".into(),
     };
     b.push_str(&chart.to_svg());
-    b.push_str("<div class=\"scroll\"><table id=\"sections\"><tr><th>Mẫu</th><th>Nhóm</th><th class=\"num\">Số vi phạm</th></tr>\n");
+    b.push_str("<div class=\"scroll\"><table id=\"sections\"><tr><th>Mẫu phiếu</th><th>Nhóm</th><th class=\"num\">Số vi phạm</th></tr>\n");
     for s in p.sections {
+        let template = p
+            .data
+            .templates
+            .values()
+            .find(|t| t.id == s.template)
+            .map_or(s.template.as_str(), |t| t.title_vi.as_str());
         let _ = writeln!(
             b,
             "<tr><td>{}</td><td>{} – {}</td><td class=\"num\">{}</td></tr>",
-            e(&s.template),
+            e(template),
             e(&s.section),
             e(&s.title),
             s.count
@@ -252,21 +255,25 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
 
     let _ = writeln!(
         b,
-        "<h2>Vi phạm quá hạn khắc phục <span class=\"en\">Violations open past their deadline ({})</span></h2>",
-        p.overdue.len()
+        "<h2>Vi phạm quá hạn khắc phục <span class=\"en\">Violations open past their deadline ({})</span></h2>\n<p>Chưa khắc phục: <b id=\"overdue-open\">{}</b>; cơ sở đã báo cáo, chờ đoàn kiểm tra xác nhận: <b id=\"overdue-reported\">{}</b>.</p>",
+        p.overdue.len(),
+        p.overdue.iter().filter(|o| o.status == ViolationStatus::Open).count(),
+        p.overdue.iter().filter(|o| o.status == ViolationStatus::Remediated).count()
     );
-    b.push_str("<div class=\"scroll\"><table id=\"overdue\"><tr><th>Cơ sở</th><th>Đơn vị</th><th>Mục</th><th>Vi phạm</th><th>Thời hạn</th><th class=\"num\">Quá hạn (ngày)</th></tr>\n");
+    b.push_str("<div class=\"scroll\"><table id=\"overdue\"><tr><th>Cơ sở</th><th>Đơn vị</th><th>Mục</th><th>Vi phạm</th><th>Thời hạn</th><th class=\"num\">Quá hạn (ngày)</th><th>Trạng thái</th></tr>\n");
     for o in p.overdue {
         let _ = writeln!(
             b,
-            "<tr><td><a href=\"/admin/records?inspection={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            "<tr data-status=\"{}\"><td><a href=\"/admin/records?inspection={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            if o.status == ViolationStatus::Remediated { "remediated" } else { "open" },
             o.inspection,
             e(&o.facility),
             e(&o.unit.name),
             e(&o.item),
             e(&o.text),
             date_vi(o.deadline),
-            o.days_overdue
+            o.days_overdue,
+            e(o.status.label_vi())
         );
     }
     b.push_str("</table></div>\n");

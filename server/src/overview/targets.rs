@@ -2,8 +2,9 @@
 //! administrative unit and year, each as numerator / denominator with the
 //! records behind both, so that a person can check every figure.
 //!
-//! A facility inspected twice in a year is counted once, from its latest
-//! inspection with closed findings: the same workers are not added twice.
+//! Figures from inspections count only sealed minutes: the legal record,
+//! signed by the delegation. A facility inspected twice in a year is counted
+//! once, from its latest sealed inspection: the same workers are not added twice.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -150,14 +151,10 @@ fn finish(target: &'static TargetDef, acc: Acc) -> Vec<TargetFigure> {
         .collect()
 }
 
-/// The latest inspection with closed findings per facility and year.
-fn latest_closed(d: &Data) -> Vec<&InspectionRecord> {
+/// The latest inspection with sealed minutes per facility and year.
+fn latest_sealed(d: &Data) -> Vec<&InspectionRecord> {
     let mut latest: HashMap<(FacilityId, i32), &InspectionRecord> = HashMap::new();
-    for r in d
-        .records
-        .iter()
-        .filter(|r| r.inspection.status >= Status::FindingsClosed)
-    {
+    for r in d.records.iter().filter(|r| r.inspection.status >= Status::Sealed) {
         let key = (r.inspection.facility, r.inspection.date().year());
         match latest.get(&key) {
             Some(prev) if prev.inspection.date() >= r.inspection.date() => {}
@@ -174,7 +171,7 @@ fn latest_closed(d: &Data) -> Vec<&InspectionRecord> {
 /// A ratio item summed over the latest closed inspections.
 fn ratio_target(d: &Data, target: &'static TargetDef, item: &str) -> Vec<TargetFigure> {
     let mut acc = Acc::new();
-    for r in latest_closed(d) {
+    for r in latest_sealed(d) {
         let Some(AnswerValue::Ratio {
             numerator,
             denominator,

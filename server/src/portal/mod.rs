@@ -227,8 +227,20 @@ async fn inspection_page(State(state): State<AppState>, headers: HeaderMap) -> R
     }
 }
 
-fn render_options(view: &PortalView) -> RenderOptions {
-    RenderOptions::new("/verify").with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
+/// The verify URL as this request reached the server, so that the printed
+/// link and the QR code open from a phone (`Host` as the client sent it).
+fn render_options(state: &AppState, headers: &HeaderMap, view: &PortalView) -> RenderOptions {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.secure_cookies { "https" } else { "http" };
+    RenderOptions::new(&format!("{scheme}://{host}/verify"))
+        .with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
 }
 
 async fn minutes_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -243,8 +255,16 @@ async fn minutes_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let Some(signed) = &view.signed else {
         return problem(ServerError::NotFound("minutes".into()));
     };
-    match render_html(signed, &render_options(&view)) {
-        Ok(page) => html(StatusCode::OK, page),
+    match render_html(signed, &render_options(&state, &headers, &view)) {
+        // A way back to the portal, above the document and not printed.
+        Ok(page) => html(
+            StatusCode::OK,
+            page.replacen(
+                "<body>\n",
+                "<body>\n<nav style=\"margin:8px 0\" class=\"noprint\"><a href=\"/portal/inspection\">← Kết quả kiểm tra</a> · <a href=\"/portal/minutes.pdf\">Tải PDF</a></nav>\n<style>@media print { nav.noprint { display: none; } }</style>\n",
+                1,
+            ),
+        ),
         Err(e) => problem(ServerError::Core(e.into())),
     }
 }
@@ -264,7 +284,8 @@ async fn minutes_pdf(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .signed
             .as_ref()
             .ok_or_else(|| ServerError::NotFound("minutes".into()))?;
-        let pdf = render_pdf(signed, &bundle, &render_options(&view)).map_err(kiemtra_core::Error::from)?;
+        let options = render_options(&s, &headers, &view);
+        let pdf = render_pdf(signed, &bundle, &options).map_err(kiemtra_core::Error::from)?;
         Ok((pdf, bundle.file_name().replace(".cbor", ".pdf")))
     })
     .await;

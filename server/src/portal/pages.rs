@@ -156,11 +156,11 @@ pub fn inspection(view: &PortalView) -> String {
     if view.violations.is_empty() {
         b.push_str("<p>Không có vi phạm.</p>\n");
     } else {
-        b.push_str("<div class=\"scroll\"><table id=\"violations\"><tr><th>Mục</th><th>Vi phạm</th><th>Căn cứ pháp lý</th><th>Yêu cầu khắc phục</th><th>Thời hạn</th><th>Trạng thái</th><th></th></tr>\n");
+        b.push_str("<div class=\"scroll\"><table id=\"violations\" class=\"cards\"><tr><th>Mục</th><th>Vi phạm</th><th>Căn cứ pháp lý</th><th>Yêu cầu khắc phục</th><th>Thời hạn</th><th>Trạng thái</th><th></th></tr>\n");
         for v in &view.violations {
             let _ = writeln!(
                 b,
-                "<tr data-item=\"{item}\"><td>{item}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br>{}</td><td>{}</td><td class=\"noprint\"><a href=\"/portal/violations/{item}\">Báo cáo khắc phục</a></td></tr>",
+                "<tr data-item=\"{item}\"><td data-label=\"Mục\">{item}</td><td>{}</td><td data-label=\"Căn cứ\">{}</td><td data-label=\"Yêu cầu\">{}</td><td data-label=\"Thời hạn\">{}<br>{}</td><td>{}</td><td class=\"noprint action\"><a href=\"/portal/violations/{item}\">Báo cáo khắc phục</a></td></tr>",
                 e(&v.text_vi),
                 legal(v),
                 e(&v.requirement),

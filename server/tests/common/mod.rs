@@ -12,7 +12,8 @@ use kiemtra_core::inspection::{InspectionKind, Status};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::template::{osh_general, ChecklistTemplate, TemplateRef};
 use kiemtra_server::app::AppState;
-use kiemtra_server::client::DeviceClient;
+pub mod raw_client;
+pub use raw_client::DeviceClient;
 
 pub const SMALL_TEMPLATE: &str = r#"{
   "format": "kiemtra-template/1",

@@ -1,6 +1,8 @@
-//! A minimal signing client of the sync API, blocking (ureq), for the load
-//! generator and the server's tests. Devices use kiemtra-core's sync client;
-//! this one exists so the server can be exercised on its own.
+//! A raw signing client of the sync API for the server's tests: unlike
+//! kiemtra-core's sync client (which devices and the load generator use), it
+//! can send what no honest device sends — replayed nonces, forged
+//! signatures, garbage bodies, keys of its choosing — to show the server
+//! refuses them.
 
 use ed25519_dalek::{Signer, SigningKey};
 use kiemtra_core::codec::{from_cbor, to_cbor};
