@@ -37,7 +37,42 @@ pub struct PhotoRecord {
     pub added_at: DateTime<Utc>,
 }
 
+impl BlobRef {
+    /// The reference of an encoded image: its hash, size and dimensions.
+    pub fn of(image: &crate::photo::EncodedImage) -> Self {
+        Self {
+            sha256: hex::encode(image.sha256),
+            size: image.bytes.len() as u64,
+            width: image.width,
+            height: image.height,
+        }
+    }
+}
+
 impl PhotoRecord {
+    /// The record of a photo the pipeline normalised, added now by `added_by`
+    /// (`None`: sent by the establishment through the portal).
+    pub fn from_normalised(
+        n: &crate::photo::NormalisedPhoto,
+        item: Option<String>,
+        caption: Option<String>,
+        added_by: Option<InspectorId>,
+    ) -> Self {
+        Self {
+            item,
+            caption,
+            image: BlobRef::of(&n.image),
+            thumbnail: BlobRef::of(&n.thumbnail),
+            original_sha256: hex::encode(n.original_sha256),
+            original_size: n.original_size,
+            source_format: n.source_format,
+            captured_at: n.captured_at,
+            position: n.position,
+            added_by,
+            added_at: chrono::Utc::now(),
+        }
+    }
+
     /// The key of the photo in its inspection: the same image attached to
     /// the same item twice is one photo.
     pub fn key(&self) -> String {

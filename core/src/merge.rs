@@ -22,6 +22,18 @@ pub struct Version<T> {
     pub value: T,
 }
 
+impl<T> Version<T> {
+    /// The version `op` writes: its id, author and time, with `value`.
+    pub fn of(op: &crate::ops::Operation, value: T) -> Self {
+        Self {
+            op: op.id,
+            author: op.author,
+            at: op.at,
+            value,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MvRegister<T> {
     /// Live versions, sorted by op id so that equal registers are equal values.

@@ -425,12 +425,7 @@ impl InspectionRecord {
                 supersedes,
                 ..
             } => {
-                let version = Version {
-                    op: op.id,
-                    author: op.author,
-                    at: op.at,
-                    value: entry.clone(),
-                };
+                let version = Version::of(op, entry.clone());
                 self.answers
                     .entry(item.clone())
                     .or_default()
@@ -442,12 +437,7 @@ impl InspectionRecord {
                 supersedes,
                 ..
             } => {
-                let version = Version {
-                    op: op.id,
-                    author: op.author,
-                    at: op.at,
-                    value: edit.clone(),
-                };
+                let version = Version::of(op, edit.clone());
                 self.violation_edits
                     .entry(item.clone())
                     .or_default()
@@ -506,12 +496,7 @@ impl InspectionRecord {
                 supersedes,
                 ..
             } => {
-                let version = Version {
-                    op: op.id,
-                    author: op.author,
-                    at: op.at,
-                    value: review.clone(),
-                };
+                let version = Version::of(op, review.clone());
                 self.reviews
                     .entry(item.clone())
                     .or_default()

@@ -164,15 +164,7 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
         AdminCommand::ImportFacilities { file, quiet } => {
             let report = crate::csv_import::import_facilities(&mut w, &file, !quiet)?;
             w.commit()?;
-            for (line, reason) in &report.refused {
-                writeln!(out, "line {line}: {reason}")?;
-            }
-            writeln!(
-                out,
-                "imported {}, refused {}",
-                report.imported,
-                report.refused.len()
-            )?;
+            report.print(out)?;
         }
         AdminCommand::PublishTemplate { file } => {
             let json = std::fs::read_to_string(&file)
@@ -225,15 +217,7 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
         AdminCommand::ImportAccidents { file } => {
             let report = crate::accident_import::import_accidents(&mut w, &file)?;
             w.commit()?;
-            for (line, reason) in &report.refused {
-                writeln!(out, "line {line}: {reason}")?;
-            }
-            writeln!(
-                out,
-                "imported {}, refused {}",
-                report.imported,
-                report.refused.len()
-            )?;
+            report.print(out)?;
         }
         AdminCommand::ListAccidents => {
             for a in w.db().accidents()? {

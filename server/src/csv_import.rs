@@ -34,6 +34,16 @@ pub struct ImportReport {
     pub refused: Vec<(u64, String)>,
 }
 
+impl ImportReport {
+    /// Each refused row as `line N: reason`, then `imported N, refused M`.
+    pub fn print(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for (line, reason) in &self.refused {
+            writeln!(out, "line {line}: {reason}")?;
+        }
+        writeln!(out, "imported {}, refused {}", self.imported, self.refused.len())
+    }
+}
+
 fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_lowercase().as_str() {
         "true" | "1" | "yes" | "x" | "có" => Some(true),

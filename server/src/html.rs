@@ -78,6 +78,23 @@ pub fn html(status: StatusCode, body: String) -> Response {
     r
 }
 
+/// `303 See Other` to `to`: after a form, the browser loads the next page with GET.
+pub fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    r
+}
+
+/// `r` with a `Set-Cookie` header.
+pub fn with_cookie(mut r: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    r
+}
+
 /// A date as Vietnamese readers write it.
 pub fn date_vi(d: chrono::NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()

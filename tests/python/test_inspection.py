@@ -21,7 +21,9 @@ def setup_inspection(store):
     leader = store.add_inspector("Trần Văn Hùng", "Chánh Thanh tra", "Sở Nội vụ thành phố Hải Phòng")
     member = store.add_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ thành phố Hải Phòng")
     store.set_identity(member.id)
-    [template] = store.install_builtin_templates()
+    templates = store.install_builtin_templates()
+    assert sorted(t.id for t in templates) == ["osh-accident-investigation", "osh-general"]
+    template = next(t for t in templates if t.id == "osh-general")
     facility = store.add_facility(
         k.NewFacility(
             kind=k.FacilityKind.ENTERPRISE,

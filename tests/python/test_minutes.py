@@ -38,7 +38,9 @@ def test_sign_seal_export_and_verify(tmp_path):
     lan = store.add_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ thành phố Hải Phòng")
     minh = store.add_inspector("Phạm Văn Minh", "Thanh tra viên", "Sở Nội vụ thành phố Hải Phòng")
     store.set_identity(lan.id)
-    [template] = store.install_builtin_templates()
+    templates = store.install_builtin_templates()
+    assert sorted(t.id for t in templates) == ["osh-accident-investigation", "osh-general"]
+    template = next(t for t in templates if t.id == "osh-general")
     facility = store.add_facility(k.NewFacility(
         kind=k.FacilityKind.ENTERPRISE, name="Công ty CP Thép Đình Vũ", tax_code="0200111222",
         street="Khu kinh tế Đình Vũ", unit="hp.hai-an", sector="Luyện kim", workforce=120, high_risk=True))

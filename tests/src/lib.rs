@@ -2,6 +2,7 @@
 //! binary on loopback and talking to it over HTTP.
 
 pub mod field;
+pub mod inspectorate;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -3,31 +3,16 @@
 //! them on its next sync.
 
 use kiemtra_core::answer::{AnswerValue, YesNoNa};
-use kiemtra_core::facility::{FacilityKind, NewFacility};
-use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::people::{DelegationMember, Role};
-use kiemtra_core::template::osh_general;
 use kiemtra_tests::field::{png, Phone};
+use kiemtra_tests::inspectorate::{assign, enterprise, team, Team};
 use kiemtra_tests::Server;
 
 #[test]
 fn a_member_added_later_receives_the_delegations_earlier_work() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = kiemtra_server::admin::open_writer(dir.path()).unwrap();
-    w.publish_template(&osh_general()).unwrap();
-    let agency = "Sở Nội vụ thành phố Hải Phòng";
-    let leader = w
-        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
-        .unwrap()
-        .id;
-    let lan = w
-        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
-        .unwrap()
-        .id;
-    let minh = w
-        .create_inspector("Phạm Văn Minh", "Thanh tra viên", agency)
-        .unwrap()
-        .id;
+    let Team { leader, lan, minh } = team(&mut w);
     let delegation = w
         .create_delegation(
             "Đoàn kiểm tra số 7",
@@ -37,29 +22,13 @@ fn a_member_added_later_receives_the_delegations_earlier_work() {
             None,
         )
         .unwrap();
-    let facility = NewFacility {
-        kind: FacilityKind::Enterprise,
-        name: "Công ty CP Cơ khí Lạch Tray".into(),
-        tax_code: Some("0200123456".into()),
-        street: "Số 5 Lạch Tray".into(),
-        unit: "hp.ngo-quyen".into(),
-        sector: "Cơ khí".into(),
-        workforce: 120,
-        high_risk: false,
-    }
-    .validate(Default::default(), w.admin_units())
-    .unwrap();
-    w.put_facility(&facility).unwrap();
-    let id = w
-        .assign(
-            delegation.id,
-            facility.id,
-            osh_general().key(),
-            "2025-03-05".parse().unwrap(),
-            InspectionKind::Inspection,
-        )
-        .unwrap()
-        .id;
+    let facility = enterprise(
+        &mut w,
+        "Công ty CP Cơ khí Lạch Tray",
+        "0200123456",
+        "hp.ngo-quyen",
+    );
+    let id = assign(&mut w, delegation.id, &facility);
     let (code_lan, code_minh) = (w.enrol_code(lan, 24).unwrap(), w.enrol_code(minh, 24).unwrap());
     w.commit().unwrap();
     drop(w);

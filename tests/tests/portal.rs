@@ -9,14 +9,13 @@
 use std::path::Path;
 
 use kiemtra_core::access_code::AccessCode;
-use kiemtra_core::facility::{FacilityKind, NewFacility};
 use kiemtra_core::identity::KeyStore;
 use kiemtra_core::ids::{InspectionId, InspectorId};
-use kiemtra_core::inspection::{InspectionKind, Status};
+use kiemtra_core::inspection::Status;
 use kiemtra_core::remediation::Verdict;
-use kiemtra_core::template::osh_general;
 use kiemtra_core::violation::ViolationStatus;
 use kiemtra_tests::field::{minutes_info, png, Phone};
+use kiemtra_tests::inspectorate::{assign, enterprise, team, Team};
 use kiemtra_tests::Server;
 
 struct Enterprise {
@@ -38,16 +37,7 @@ struct Setup {
 
 fn set_up(data: &Path) -> Setup {
     let mut w = kiemtra_server::admin::open_writer(data).unwrap();
-    w.publish_template(&osh_general()).unwrap();
-    let agency = "Sở Nội vụ thành phố Hải Phòng";
-    let leader = w
-        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
-        .unwrap()
-        .id;
-    let lan = w
-        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
-        .unwrap()
-        .id;
+    let Team { leader, lan, .. } = team(&mut w);
     let delegation = w
         .create_delegation(
             "Đoàn kiểm tra số 5",
@@ -59,33 +49,11 @@ fn set_up(data: &Path) -> Setup {
         .unwrap()
         .id;
     let mut make = |name: &'static str, tax: &'static str, unit: &str, violations| {
-        let f = NewFacility {
-            kind: FacilityKind::Enterprise,
-            name: name.into(),
-            tax_code: Some(tax.into()),
-            street: "Số 5 Lạch Tray".into(),
-            unit: unit.into(),
-            sector: "Cơ khí".into(),
-            workforce: 120,
-            high_risk: false,
-        }
-        .validate(Default::default(), w.admin_units())
-        .unwrap();
-        w.put_facility(&f).unwrap();
-        let inspection = w
-            .assign(
-                delegation,
-                f.id,
-                osh_general().key(),
-                "2025-03-05".parse().unwrap(),
-                InspectionKind::Inspection,
-            )
-            .unwrap()
-            .id;
+        let f = enterprise(&mut w, name, tax, unit);
         Enterprise {
             name,
             tax,
-            inspection,
+            inspection: assign(&mut w, delegation, &f),
             violations,
         }
     };

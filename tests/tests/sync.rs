@@ -17,6 +17,7 @@ use kiemtra_core::store::Store;
 use kiemtra_core::sync::{self, device, SyncError, SyncObserver, SyncProgress};
 use kiemtra_core::template::osh_general;
 use kiemtra_tests::field::{minutes_info, png, Phone};
+use kiemtra_tests::inspectorate::{team, Team};
 use kiemtra_tests::Server;
 
 /// The inspectorate's set-up, done with the admin writer while the server is stopped.
@@ -30,20 +31,7 @@ struct Setup {
 
 fn set_up(data: &Path) -> Setup {
     let mut w = kiemtra_server::admin::open_writer(data).unwrap();
-    w.publish_template(&osh_general()).unwrap();
-    let agency = "Sở Nội vụ thành phố Hải Phòng";
-    let leader = w
-        .create_inspector("Trần Văn Hùng", "Chánh Thanh tra", agency)
-        .unwrap()
-        .id;
-    let lan = w
-        .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", agency)
-        .unwrap()
-        .id;
-    let minh = w
-        .create_inspector("Phạm Văn Minh", "Thanh tra viên", agency)
-        .unwrap()
-        .id;
+    let Team { leader, lan, minh } = team(&mut w);
     let delegation = w
         .create_delegation(
             "Đoàn kiểm tra số 3",

@@ -1,24 +1,13 @@
 //! Photo evidence in the store: normalise, keep the blobs, record the photo
 //! as an operation, queue the blobs for upload.
 
-use chrono::Utc;
-
 use super::{Store, Write, T};
 use crate::error::{Error, Result};
-use crate::evidence::{BlobRef, PhotoRecord};
+use crate::evidence::PhotoRecord;
 use crate::ids::InspectionId;
 use crate::ops::Payload;
-use crate::photo::{normalise, EncodedImage};
+use crate::photo::normalise;
 use crate::text;
-
-fn blob_ref(image: &EncodedImage) -> BlobRef {
-    BlobRef {
-        sha256: hex::encode(image.sha256),
-        size: image.bytes.len() as u64,
-        width: image.width,
-        height: image.height,
-    }
-}
 
 impl Store {
     /// Adds a photo (JPEG, PNG or WebP as the camera wrote it) to an
@@ -43,19 +32,8 @@ impl Store {
             .into());
         }
         let normalised = normalise(bytes, &self.photo_config)?;
-        let photo = PhotoRecord {
-            item: item.map(str::to_string),
-            caption,
-            image: blob_ref(&normalised.image),
-            thumbnail: blob_ref(&normalised.thumbnail),
-            original_sha256: hex::encode(normalised.original_sha256),
-            original_size: normalised.original_size,
-            source_format: normalised.source_format,
-            captured_at: normalised.captured_at,
-            position: normalised.position,
-            added_by: self.identity()?,
-            added_at: Utc::now(),
-        };
+        let photo =
+            PhotoRecord::from_normalised(&normalised, item.map(str::to_string), caption, self.identity()?);
         // The check runs again under the writer lock in `commit`; this one
         // keeps a refused photo's blobs off the disk.
         let op_preview = crate::ops::Operation {

@@ -22,7 +22,7 @@ pub mod targets;
 pub mod units;
 
 use axum::extract::{Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use self::data::Data;
 use crate::app::AppState;
 use crate::error::ServerError;
-use crate::html::html;
+use crate::html::{html, redirect, with_cookie};
 use crate::portal::session::set_cookie;
 
 pub fn routes() -> Router<AppState> {
@@ -50,14 +50,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/decree39.csv", get(decree39_csv))
         .route("/admin/records", get(records_page))
         .route("/admin/accidents", get(accidents_page).post(enter_accident))
-}
-
-fn redirect(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
 }
 
 /// The official making the request, or the answer to send instead: the
@@ -101,7 +93,6 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
     match found {
         Ok(Some(t)) => match state.admin_sessions.open(t.name) {
             Ok(session) => {
-                let mut r = redirect("/admin");
                 let c = set_cookie(
                     auth::COOKIE,
                     &session,
@@ -109,10 +100,7 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
                     state.secure_cookies,
                     Some(auth::SESSION_TTL.as_secs()),
                 );
-                if let Ok(v) = HeaderValue::from_str(&c) {
-                    r.headers_mut().insert(SET_COOKIE, v);
-                }
-                r
+                with_cookie(redirect("/admin"), &c)
             }
             Err(e) => e.into_response(),
         },
@@ -125,12 +113,8 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
 }
 
 async fn logout(State(state): State<AppState>) -> Response {
-    let mut r = redirect("/admin/login");
     let c = set_cookie(auth::COOKIE, "", "/admin", state.secure_cookies, Some(0));
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().insert(SET_COOKIE, v);
-    }
-    r
+    with_cookie(redirect("/admin/login"), &c)
 }
 
 #[derive(Deserialize)]

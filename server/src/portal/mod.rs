@@ -20,7 +20,7 @@ pub mod view;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,9 +29,9 @@ use axum::{Form, Router};
 use chrono::{NaiveDateTime, TimeZone};
 use kiemtra_core::access_code::AccessCode;
 use kiemtra_core::accident::{Declarant, NewAccident};
-use kiemtra_core::evidence::{BlobRef, PhotoRecord};
+use kiemtra_core::evidence::PhotoRecord;
 use kiemtra_core::minutes::{render_html, render_pdf, RenderOptions};
-use kiemtra_core::photo::{normalise, EncodedImage, PhotoConfig};
+use kiemtra_core::photo::{normalise, PhotoConfig};
 use kiemtra_core::record::MAX_REMEDIATION_PHOTOS;
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -41,7 +41,7 @@ use self::view::PortalView;
 use crate::app::AppState;
 use crate::db::PortalGrant;
 use crate::error::ServerError;
-use crate::html::html;
+use crate::html::{html, redirect, with_cookie};
 
 /// Largest remediation upload: ten phone photos.
 const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024;
@@ -81,14 +81,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-fn redirect(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
-}
-
 /// Errors as pages: the portal is read by people, not programs.
 fn problem(e: ServerError) -> Response {
     let status = e.status();
@@ -106,9 +98,21 @@ fn problem(e: ServerError) -> Response {
     html(status, pages::problem(title, &text))
 }
 
-/// The grant of the request's session, or a redirect to the code page.
-fn grant_of(state: &AppState, headers: &HeaderMap) -> Result<PortalGrant, Response> {
-    state.portal.grant(headers).ok_or_else(|| redirect("/portal"))
+/// The grant of the request's portal session. Without a live session the
+/// request is answered with a redirect to the code form, before any handler
+/// runs: no page can be reached without a grant.
+pub struct Session(pub PortalGrant);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state
+            .portal
+            .grant(&parts.headers)
+            .map(Session)
+            .ok_or_else(|| redirect("/portal"))
+    }
 }
 
 async fn load(state: &AppState, grant: PortalGrant) -> Result<PortalView, Response> {
@@ -192,7 +196,6 @@ async fn open_with_code(
         Ok(t) => t,
         Err(e) => return problem(ServerError::Storage(format!("random source: {e}"))),
     };
-    let mut r = redirect("/portal/inspection");
     let cookie = set_cookie(
         COOKIE,
         &token,
@@ -200,27 +203,18 @@ async fn open_with_code(
         state.secure_cookies,
         Some(SESSION_TTL.as_secs()),
     );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(SET_COOKIE, v);
-    }
-    r
+    with_cookie(redirect("/portal/inspection"), &cookie)
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     state.portal.close(&headers);
-    let mut r = redirect("/portal");
-    let cookie = set_cookie(COOKIE, "", "/", state.secure_cookies, Some(0));
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(SET_COOKIE, v);
-    }
-    r
+    with_cookie(
+        redirect("/portal"),
+        &set_cookie(COOKIE, "", "/", state.secure_cookies, Some(0)),
+    )
 }
 
-async fn inspection_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+async fn inspection_page(State(state): State<AppState>, Session(grant): Session) -> Response {
     match load(&state, grant).await {
         Ok(view) => html(StatusCode::OK, pages::inspection(&view)),
         Err(r) => r,
@@ -243,11 +237,11 @@ fn render_options(state: &AppState, headers: &HeaderMap, view: &PortalView) -> R
         .with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
 }
 
-async fn minutes_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+async fn minutes_page(
+    State(state): State<AppState>,
+    Session(grant): Session,
+    headers: HeaderMap,
+) -> Response {
     let view = match load(&state, grant).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -269,11 +263,7 @@ async fn minutes_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     }
 }
 
-async fn minutes_pdf(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+async fn minutes_pdf(State(state): State<AppState>, Session(grant): Session, headers: HeaderMap) -> Response {
     let s = state.clone();
     let made = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String), ServerError> {
         let view = PortalView::load(&s, grant)?;
@@ -304,11 +294,11 @@ async fn minutes_pdf(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
 }
 
-async fn photo(State(state): State<AppState>, headers: HeaderMap, Path(sha256): Path<String>) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+async fn photo(
+    State(state): State<AppState>,
+    Session(grant): Session,
+    Path(sha256): Path<String>,
+) -> Response {
     let view = match load(&state, grant).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -330,14 +320,10 @@ async fn photo(State(state): State<AppState>, headers: HeaderMap, Path(sha256): 
 
 async fn violation_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Session(grant): Session,
     Path(item): Path<String>,
     Query(q): Query<SentQuery>,
 ) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
     let view = match load(&state, grant).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -356,15 +342,6 @@ async fn violation_page(
 struct SentQuery {
     #[serde(default)]
     sent: bool,
-}
-
-fn blob_ref(image: &EncodedImage) -> BlobRef {
-    BlobRef {
-        sha256: hex::encode(image.sha256),
-        size: image.bytes.len() as u64,
-        width: image.width,
-        height: image.height,
-    }
 }
 
 /// Reads the multipart form: sender, text and photo files.
@@ -398,14 +375,10 @@ async fn read_report(mut form: Multipart) -> Result<(String, String, Vec<Vec<u8>
 /// by hash, then the report is recorded as an operation for the inspectors.
 async fn send_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Session(grant): Session,
     Path(item): Path<String>,
     form: Multipart,
 ) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(_) => return problem(ServerError::NotFound("session".into())),
-    };
     let (sent_by, text, files) = match read_report(form).await {
         Ok(r) => r,
         Err(e) => return problem(e),
@@ -429,19 +402,12 @@ async fn send_report(
                 s.blobs
                     .put_chunk(&hash, 0, image.bytes.len() as u64, &image.bytes)?;
             }
-            photos.push(PhotoRecord {
-                item: Some(item2.clone()),
-                caption: Some("Ảnh khắc phục do cơ sở gửi".into()),
-                image: blob_ref(&n.image),
-                thumbnail: blob_ref(&n.thumbnail),
-                original_sha256: hex::encode(n.original_sha256),
-                original_size: n.original_size,
-                source_format: n.source_format,
-                captured_at: n.captured_at,
-                position: n.position,
-                added_by: None,
-                added_at: chrono::Utc::now(),
-            });
+            photos.push(PhotoRecord::from_normalised(
+                &n,
+                Some(item2.clone()),
+                Some("Ảnh khắc phục do cơ sở gửi".into()),
+                None,
+            ));
         }
         Ok(photos)
     })
@@ -462,11 +428,7 @@ async fn send_report(
     }
 }
 
-async fn accident_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+async fn accident_page(State(state): State<AppState>, Session(grant): Session) -> Response {
     match load(&state, grant).await {
         Ok(view) => html(StatusCode::OK, pages::accident_form(&view, None)),
         Err(r) => r,
@@ -502,13 +464,9 @@ pub fn parse_local(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 
 async fn declare_accident(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Session(grant): Session,
     Form(f): Form<AccidentForm>,
 ) -> Response {
-    let grant = match grant_of(&state, &headers) {
-        Ok(g) => g,
-        Err(_) => return problem(ServerError::NotFound("session".into())),
-    };
     let view = match load(&state, grant).await {
         Ok(v) => v,
         Err(r) => return r,
