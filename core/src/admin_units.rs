@@ -107,6 +107,14 @@ impl AdminUnits {
         Ok(())
     }
 
+    /// The built-in units plus an agency's file (`kiemtra-admin-units/1`),
+    /// e.g. the commune-level units in force from 2025-07-01.
+    pub fn builtin_and(json: &str) -> Result<Self, ValidationError> {
+        let mut units = Self::builtin();
+        units.extend(Self::from_json(json)?.units)?;
+        Ok(units)
+    }
+
     pub fn get(&self, code: &str) -> Option<&AdminUnit> {
         self.units.iter().find(|u| u.code == code)
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::Subcommand;
+use kiemtra_core::admin_units::AdminUnits;
 use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectorId};
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::template::TemplateRef;
@@ -144,9 +145,32 @@ pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
     Writer::new(opened.db, log, opened.key)
 }
 
+/// The built-in administrative units, plus the agency's file when given.
+pub fn load_units(file: Option<&Path>) -> Result<AdminUnits, ServerError> {
+    match file {
+        None => Ok(AdminUnits::builtin()),
+        Some(f) => {
+            let json = std::fs::read_to_string(f)
+                .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", f.display())))?;
+            Ok(AdminUnits::builtin_and(&json)?)
+        }
+    }
+}
+
 /// Runs one admin command; what it prints goes to `out`.
 pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Result<(), ServerError> {
+    run_with_units(data, AdminUnits::builtin(), cmd, out)
+}
+
+/// Like `run`, checking facilities and accidents against `units`.
+pub fn run_with_units(
+    data: &Path,
+    units: AdminUnits,
+    cmd: AdminCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ServerError> {
     let mut w = open_writer(data)?;
+    w.set_admin_units(units);
     match cmd {
         AdminCommand::CreateInspector { name, title, agency } => {
             let i = w.create_inspector(&name, &title, &agency)?;

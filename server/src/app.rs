@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use kiemtra_core::admin_units::AdminUnits;
+
 use crate::api;
 use crate::auth::{Auth, BodyLimit};
 use crate::commit::CommitHandle;
@@ -72,15 +74,29 @@ pub struct AppState {
     pub admin_sessions: Arc<crate::overview::auth::AdminSessions>,
     /// Cookies get `Secure` when the server speaks HTTPS.
     pub secure_cookies: bool,
+    /// The administrative units reports group by (built-in plus the agency's file).
+    pub units: Arc<AdminUnits>,
 }
 
 impl AppState {
     /// Opens the data folder `dir` (sled with `cache_bytes` of cache, blobs in
     /// `dir/blob-store`), seeds demo data once if asked, and starts the committer.
     pub fn open(dir: &Path, cache_bytes: u64, demo: bool) -> Result<Self, ServerError> {
+        Self::open_with_units(dir, cache_bytes, demo, AdminUnits::builtin())
+    }
+
+    /// Like `open`, with the administrative units to check records against
+    /// and to report by (`serve --units FILE`).
+    pub fn open_with_units(
+        dir: &Path,
+        cache_bytes: u64,
+        demo: bool,
+        units: AdminUnits,
+    ) -> Result<Self, ServerError> {
         let opened = open_dir(dir, cache_bytes)?;
         let log: Arc<dyn OpLog> = opened.log;
         let mut writer = Writer::new(opened.db.clone(), log.clone(), opened.key)?;
+        writer.set_admin_units(units.clone());
         if demo && crate::demo::seed(&mut writer, dir)? {
             tracing::info!("demo data seeded");
         }
@@ -98,6 +114,7 @@ impl AppState {
             portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
             admin_sessions: Arc::new(crate::overview::auth::AdminSessions::default()),
             secure_cookies: false,
+            units: Arc::new(units),
         })
     }
 }

@@ -255,6 +255,11 @@ impl Writer {
         Ok(())
     }
 
+    /// Replaces the administrative units facilities and accidents are checked against.
+    pub fn set_admin_units(&mut self, units: AdminUnits) {
+        self.units = units;
+    }
+
     pub fn admin_units(&self) -> &AdminUnits {
         &self.units
     }

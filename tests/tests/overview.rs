@@ -157,3 +157,127 @@ fn targets_exports_and_register_from_the_demo_data() {
     assert!(matches!(anonymous, Err(ureq::Error::StatusCode(401))));
     server.stop();
 }
+
+/// After 2025-07-01 the district level is gone: with the agency's commune
+/// list loaded (`--units`), work is counted under the commune-level unit of
+/// the establishment; an address still under a former district is shown as
+/// such, never silently mapped.
+#[test]
+fn work_after_july_2025_counts_under_commune_level_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let units = dir.path().join("xa-phuong.json");
+    std::fs::write(
+        &units,
+        r#"{"format": "kiemtra-admin-units/1", "units": [
+            {"code": "hp.p-gia-vien", "name_vi": "Phường Gia Viên", "kind": "phường", "level": "commune", "valid_from": "2025-07-01"},
+            {"code": "hp.x-an-hung", "name_vi": "Xã An Hưng", "kind": "xã", "level": "commune", "valid_from": "2025-07-01"}]}"#,
+    )
+    .unwrap();
+    let csv = dir.path().join("co-so.csv");
+    std::fs::write(
+        &csv,
+        "kind,name,tax_code,street,unit,sector,workforce,high_risk\n\
+         enterprise,Công ty CP Cảng Gia Viên,0200555666,Số 8 Lê Thánh Tông,hp.p-gia-vien,Cảng biển,300,true\n\
+         enterprise,Công ty TNHH Nhựa Lê Chân,0200777888,Số 2 Hai Bà Trưng,hp.le-chan,Nhựa,80,false\n",
+    )
+    .unwrap();
+    let units_arg = units.to_str().unwrap();
+    let csv_arg = csv.to_str().unwrap();
+    // Without the commune list the commune's address is refused, by line.
+    let refused = admin(&data, &["import-facilities", "--quiet", csv_arg]);
+    assert!(
+        refused.contains("line 2:") && refused.ends_with("imported 1, refused 1"),
+        "{refused}"
+    );
+    let imported = admin(
+        &data,
+        &["--units", units_arg, "import-facilities", "--quiet", csv_arg],
+    );
+    assert!(imported.ends_with("imported 2, refused 0"), "{imported}");
+    let lead = admin(
+        &data,
+        &[
+            "create-inspector",
+            "--name",
+            "Trần Văn Hùng",
+            "--title",
+            "Chánh Thanh tra",
+            "--agency",
+            "Sở Nội vụ",
+        ],
+    );
+    let delegation = admin(
+        &data,
+        &[
+            "create-delegation",
+            "--name",
+            "Đoàn kiểm tra số 9",
+            "--decision",
+            "Quyết định số 9/QĐ-SNV",
+            "--leader",
+            &lead,
+        ],
+    );
+    let template = kiemtra_core::template::osh_general();
+    let template_file = dir.path().join("osh.json");
+    std::fs::write(
+        &template_file,
+        include_str!("../../core/templates/osh-general-v1.json"),
+    )
+    .unwrap();
+    admin(&data, &["publish-template", template_file.to_str().unwrap()]);
+    let mut inspections = Vec::new();
+    for line in admin(&data, &["list-facilities"]).lines() {
+        let facility = line.split('\t').next().unwrap();
+        inspections.push(admin(
+            &data,
+            &[
+                "assign",
+                "--delegation",
+                &delegation,
+                "--facility",
+                facility,
+                "--template",
+                &format!("{}@{}", template.id, template.version),
+                "--date",
+                "2026-11-20",
+            ],
+        ));
+    }
+    let code = admin(&data, &["enrol-code", "--inspector", &lead]);
+    let token = admin(&data, &["create-admin-token", "--name", "Nguyễn Văn An"]);
+
+    let server = Server::start(&data, &["--units", units_arg]);
+    let phone = kiemtra_tests::field::Phone::enrolled(&server, &code, "Điện thoại trưởng đoàn");
+    phone.sync().unwrap();
+    for id in &inspections {
+        phone.store.start_inspection(id.parse().unwrap()).unwrap();
+    }
+    phone.sync().unwrap();
+    let (status, body) = get(&server, &token, "/admin/overview.json");
+    assert_eq!(status, 200);
+    let o: Value = serde_json::from_str(&body).unwrap();
+    let units: Vec<(String, String)> = o["inspections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["unit"]["code"].as_str().unwrap().to_string(),
+                c["unit"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        units.contains(&("hp.p-gia-vien".into(), "Phường Gia Viên".into())),
+        "{units:?}"
+    );
+    assert!(
+        units
+            .iter()
+            .any(|(code, name)| code == "hp.le-chan@former" && name.contains("Quận Lê Chân (đơn vị cũ")),
+        "{units:?}"
+    );
+    server.stop();
+}

@@ -74,7 +74,8 @@ fn official(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
 
 async fn load(state: &AppState) -> Result<Data, ServerError> {
     let db = state.db.clone();
-    tokio::task::spawn_blocking(move || Data::load(&db, AdminUnits::builtin()))
+    let units = AdminUnits::clone(&state.units);
+    tokio::task::spawn_blocking(move || Data::load(&db, units))
         .await
         .map_err(|e| ServerError::Storage(e.to_string()))?
 }
