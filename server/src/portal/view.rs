@@ -51,16 +51,33 @@ pub fn trusted_keys(db: &ServerDb) -> Result<TrustedKeys, ServerError> {
     Ok(keys)
 }
 
+/// The record a grant opens. A grant names its facility; a record of
+/// another one is never shown.
+pub fn granted_record(db: &ServerDb, grant: PortalGrant) -> Result<InspectionRecord, ServerError> {
+    db.record(grant.inspection)?
+        .filter(|r| r.inspection.facility == grant.facility)
+        .ok_or_else(|| ServerError::NotFound("inspection".into()))
+}
+
+/// Whether `sha256` is a blob the record shows: an inspector's photo or
+/// thumbnail, or one the establishment sent. Photos are served on this
+/// check alone, without building the whole page's view.
+pub fn shows_blob(record: &InspectionRecord, sha256: &str) -> bool {
+    let inspectors = record.photos.values();
+    let sent = record
+        .remediations
+        .values()
+        .flatten()
+        .flat_map(|r| r.photos.iter());
+    inspectors
+        .chain(sent)
+        .any(|p| p.image.sha256 == sha256 || p.thumbnail.sha256 == sha256)
+}
+
 impl PortalView {
     pub fn load(state: &AppState, grant: PortalGrant) -> Result<Self, ServerError> {
         let db = &state.db;
-        let record = db
-            .record(grant.inspection)?
-            .ok_or_else(|| ServerError::NotFound("inspection".into()))?;
-        // A grant names its facility; a record of another one is never shown.
-        if record.inspection.facility != grant.facility {
-            return Err(ServerError::NotFound("inspection".into()));
-        }
+        let record = granted_record(db, grant)?;
         let template = db
             .template(&record.inspection.template)?
             .ok_or_else(|| ServerError::NotFound("template".into()))?;
@@ -104,21 +121,6 @@ impl PortalView {
 
     pub fn is_sealed(&self) -> bool {
         self.signed.as_ref().is_some_and(SignedMinutes::is_sealed)
-    }
-
-    /// Whether `sha256` is a blob this inspection shows: an inspector's photo
-    /// or thumbnail, or one the establishment sent.
-    pub fn shows_blob(&self, sha256: &str) -> bool {
-        let inspectors = self.record.photos.values();
-        let sent = self
-            .record
-            .remediations
-            .values()
-            .flatten()
-            .flat_map(|r| r.photos.iter());
-        inspectors
-            .chain(sent)
-            .any(|p| p.image.sha256 == sha256 || p.thumbnail.sha256 == sha256)
     }
 
     /// The bundle of the current minutes with the photos the server holds.
