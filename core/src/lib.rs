@@ -22,6 +22,7 @@ pub mod people;
 pub mod photo;
 pub mod record;
 pub mod remediation;
+pub mod sled_open;
 pub mod store;
 pub mod sync;
 pub mod template;

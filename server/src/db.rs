@@ -82,7 +82,7 @@ fn template_key(r: &TemplateRef) -> String {
 impl ServerDb {
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, ServerError> {
         std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
+        let db = kiemtra_core::sled_open::open(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
         let meta = db.open_tree("meta")?;
         match meta.get("format_version")? {
             None => {

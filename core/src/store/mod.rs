@@ -150,11 +150,12 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         std::fs::create_dir_all(&path)?;
-        let db = sled::Config::new()
-            .path(&path)
-            // The device's working set is small; sled's default 1 GB cache is for servers.
-            .cache_capacity(16 * 1024 * 1024)
-            .open()?;
+        let db = crate::sled_open::open(
+            &sled::Config::new()
+                .path(&path)
+                // The device's working set is small; sled's default 1 GB cache is for servers.
+                .cache_capacity(16 * 1024 * 1024),
+        )?;
         let trees = TREE_NAMES
             .iter()
             .map(|n| db.open_tree(n))
