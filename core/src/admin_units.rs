@@ -110,9 +110,50 @@ impl AdminUnits {
     /// The built-in units plus an agency's file (`kiemtra-admin-units/1`),
     /// e.g. the commune-level units in force from 2025-07-01.
     pub fn builtin_and(json: &str) -> Result<Self, ValidationError> {
+        Self::with_agency(Self::from_json(json)?.units)
+    }
+
+    /// The built-in units plus the agency's published list, checking that
+    /// every predecessor and successor named is a known unit.
+    pub fn with_agency(agency: Vec<AdminUnit>) -> Result<Self, ValidationError> {
         let mut units = Self::builtin();
-        units.extend(Self::from_json(json)?.units)?;
+        units.extend(agency)?;
+        for u in &units.units {
+            for link in [&u.predecessor, &u.successor].into_iter().flatten() {
+                if units.get(link).is_none() {
+                    return Err(ValidationError::Invalid {
+                        field: "unit link",
+                        reason: format!("{} names {link}, which is not a known unit", u.code),
+                    });
+                }
+            }
+        }
         Ok(units)
+    }
+
+    /// Checks that `next` may replace `previous` as the agency's list:
+    /// records keep the code of the unit they were made in, so a unit once
+    /// published is never withdrawn (it may be corrected, or closed with a
+    /// `valid_to` and a successor).
+    pub fn check_replaces(previous: &[AdminUnit], next: &[AdminUnit]) -> Result<(), ValidationError> {
+        match previous
+            .iter()
+            .find(|p| !next.iter().any(|n| n.code == p.code))
+        {
+            Some(gone) => Err(ValidationError::Invalid {
+                field: "administrative units",
+                reason: format!(
+                    "{} ({}) was published before and records may refer to it: close it with valid_to instead of removing it",
+                    gone.code, gone.name_vi
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The units, consumed (an agency file's list, normalised, to publish).
+    pub fn into_units(self) -> Vec<AdminUnit> {
+        self.units
     }
 
     pub fn get(&self, code: &str) -> Option<&AdminUnit> {
@@ -178,5 +219,27 @@ mod tests {
             {"code":"x","name_vi":"Xã A","kind":"xã","level":"commune","valid_from":"2025-07-01"},
             {"code":"x","name_vi":"Xã B","kind":"xã","level":"commune","valid_from":"2025-07-01"}]}"#;
         assert!(AdminUnits::from_json(dup).is_err());
+        let dangling = r#"{"format":"kiemtra-admin-units/1","units":[
+            {"code":"x","name_vi":"Xã A","kind":"xã","level":"commune","valid_from":"2025-07-01","predecessor":"nowhere"}]}"#;
+        assert!(AdminUnits::builtin_and(dangling).is_err());
+    }
+
+    #[test]
+    fn a_published_unit_is_never_withdrawn() {
+        let unit = |code: &str, name: &str| AdminUnit {
+            code: code.into(),
+            name_vi: name.into(),
+            kind: "xã".into(),
+            level: UnitLevel::Commune,
+            valid_from: d("2025-07-01"),
+            valid_to: None,
+            predecessor: None,
+            successor: None,
+        };
+        let before = [unit("a", "Xã A"), unit("b", "Xã B")];
+        let corrected = [unit("a", "Xã An"), unit("b", "Xã B"), unit("c", "Xã C")];
+        assert!(AdminUnits::check_replaces(&before, &corrected).is_ok());
+        let err = AdminUnits::check_replaces(&before, &[unit("a", "Xã A")]).unwrap_err();
+        assert!(err.to_string().contains("b (Xã B)"), "{err}");
     }
 }

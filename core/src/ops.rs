@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access_code::AccessCode;
+use crate::admin_units::AdminUnit;
 use crate::answer::AnswerEntry;
 use crate::evidence::PhotoRecord;
 use crate::evidence::PhotoRecord as Photo;
@@ -100,6 +101,12 @@ pub enum Payload {
     },
     /// The server published a checklist template (server-authored).
     PublishTemplate(ChecklistTemplate),
+    /// The inspectorate published its administrative units (the commune-level
+    /// units from 2025-07-01, say): the whole agency list, which replaces the
+    /// previous one on every replica (server-authored).
+    PublishAdminUnits {
+        units: Vec<AdminUnit>,
+    },
     /// The server certified a device's key for an inspector (server-authored).
     CertifyDevice(Certificate),
     /// The server revoked a device: its key no longer authenticates (server-authored).
@@ -125,6 +132,7 @@ impl Payload {
             | Payload::PutInspector(_)
             | Payload::PutDelegation(_)
             | Payload::PublishTemplate(_)
+            | Payload::PublishAdminUnits { .. }
             | Payload::CertifyDevice(_)
             | Payload::RevokeDevice { .. } => None,
         }
@@ -146,6 +154,7 @@ impl Payload {
             Payload::ReportRemediation { .. } => "report_remediation",
             Payload::ReviewRemediation { .. } => "review_remediation",
             Payload::PublishTemplate(_) => "publish_template",
+            Payload::PublishAdminUnits { .. } => "publish_admin_units",
             Payload::CertifyDevice(_) => "certify_device",
             Payload::RevokeDevice { .. } => "revoke_device",
         }

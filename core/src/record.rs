@@ -396,6 +396,7 @@ impl InspectionRecord {
             | Payload::PutInspector(_)
             | Payload::PutDelegation(_)
             | Payload::PublishTemplate(_)
+            | Payload::PublishAdminUnits { .. }
             | Payload::CertifyDevice(_)
             | Payload::RevokeDevice { .. } => Ok(()),
         }
@@ -524,6 +525,7 @@ impl InspectionRecord {
             | Payload::PutInspector(_)
             | Payload::PutDelegation(_)
             | Payload::PublishTemplate(_)
+            | Payload::PublishAdminUnits { .. }
             | Payload::CertifyDevice(_)
             | Payload::RevokeDevice { .. } => {}
         }

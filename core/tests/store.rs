@@ -382,3 +382,80 @@ fn a_store_from_a_newer_build_is_refused() {
         })
     ));
 }
+
+/// The inspectorate's administrative units arrive in a pulled page: the
+/// device uses them at once and after reopening; a list naming a unit that
+/// does not exist is refused and the page changes nothing, cursor included.
+#[test]
+fn published_units_are_kept_and_a_broken_list_is_refused() {
+    use kiemtra_core::admin_units::{AdminUnit, UnitLevel};
+    use kiemtra_core::facility::{FacilityKind, NewFacility};
+    use kiemtra_core::ids::{DeviceId, OpId};
+    use kiemtra_core::ops::{Operation, Payload};
+    use kiemtra_core::sync::wire::{LogEntry, PullResponse};
+
+    let unit = |code: &str, predecessor: Option<&str>| AdminUnit {
+        code: code.into(),
+        name_vi: "Phường Gia Viên".into(),
+        kind: "phường".into(),
+        level: UnitLevel::Commune,
+        valid_from: "2025-07-01".parse().unwrap(),
+        valid_to: None,
+        predecessor: predecessor.map(String::from),
+        successor: None,
+    };
+    let page = |seq: u64, units: Vec<AdminUnit>| PullResponse {
+        entries: vec![LogEntry {
+            server_seq: seq,
+            op: Operation {
+                id: OpId::new(),
+                device: DeviceId::new(),
+                seq,
+                author: None,
+                at: chrono::Utc::now(),
+                payload: Payload::PublishAdminUnits { units },
+            },
+        }],
+        next: seq,
+        more: false,
+    };
+    let in_gia_vien = || NewFacility {
+        kind: FacilityKind::Enterprise,
+        name: "Công ty CP Cảng Gia Viên".into(),
+        tax_code: Some("0200555666".into()),
+        street: "Số 8 Lê Thánh Tông".into(),
+        unit: "hp.p-gia-vien".into(),
+        sector: "Cảng biển".into(),
+        workforce: 300,
+        high_risk: true,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.add_facility(in_gia_vien()).is_err());
+
+    let before = fingerprint(&store);
+    let broken = store.apply_pulled(&page(1, vec![unit("hp.p-gia-vien", Some("hp.nowhere"))]));
+    assert!(
+        matches!(broken, Err(Error::Validation(ValidationError::Invalid { .. }))),
+        "{broken:?}"
+    );
+    assert_eq!(fingerprint(&store), before);
+    assert_eq!(store.sync_cursor().unwrap(), 0);
+    assert!(store.admin_units().get("hp.p-gia-vien").is_none());
+
+    store
+        .apply_pulled(&page(2, vec![unit("hp.p-gia-vien", None)]))
+        .unwrap();
+    assert_eq!(store.sync_cursor().unwrap(), 2);
+    store.add_facility(in_gia_vien()).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let today = "2026-11-25".parse().unwrap();
+    let names: Vec<_> = store
+        .admin_units()
+        .valid_on(today)
+        .map(|u| u.name_vi.clone())
+        .collect();
+    assert_eq!(names, ["Phường Gia Viên"]);
+}

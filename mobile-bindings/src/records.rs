@@ -83,6 +83,32 @@ impl From<core::facility::Facility> for Facility {
     }
 }
 
+/// An administrative unit in the period it is valid for.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AdminUnit {
+    /// The code to give as `NewFacility.unit`.
+    pub code: String,
+    pub name_vi: String,
+    /// quận, huyện, thành phố, xã, phường, đặc khu.
+    pub kind: String,
+    /// YYYY-MM-DD.
+    pub valid_from: String,
+    /// YYYY-MM-DD, inclusive; none while still valid.
+    pub valid_to: Option<String>,
+}
+
+impl From<core::admin_units::AdminUnit> for AdminUnit {
+    fn from(u: core::admin_units::AdminUnit) -> Self {
+        Self {
+            code: u.code,
+            name_vi: u.name_vi,
+            kind: u.kind,
+            valid_from: u.valid_from.to_string(),
+            valid_to: u.valid_to.map(|d| d.to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Inspector {
     pub id: String,

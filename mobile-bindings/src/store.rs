@@ -294,6 +294,20 @@ impl KiemtraStore {
         Ok(self.inner.add_facility(new)?.into())
     }
 
+    /// The administrative units valid on `date` (YYYY-MM-DD), for choosing an
+    /// establishment's unit: the built-in districts until 2025-06-30, then the
+    /// units the inspectorate published (received on sync).
+    pub fn admin_units(&self, date: String) -> Result<Vec<AdminUnit>> {
+        let date: chrono::NaiveDate = parse("date (YYYY-MM-DD)", &date)?;
+        Ok(self
+            .inner
+            .admin_units()
+            .valid_on(date)
+            .cloned()
+            .map(Into::into)
+            .collect())
+    }
+
     pub fn facilities(&self) -> Result<Vec<Facility>> {
         Ok(self.inner.facilities()?.into_iter().map(Into::into).collect())
     }

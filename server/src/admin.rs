@@ -45,6 +45,11 @@ pub enum AdminCommand {
     },
     /// Publishes a checklist template (kiemtra-template/1 JSON). Published versions are immutable.
     PublishTemplate { file: PathBuf },
+    /// Publishes the agency's administrative units (kiemtra-admin-units/1 JSON),
+    /// e.g. the commune-level units from 2025-07-01: the whole list, replacing
+    /// the previous one (a unit once published cannot be left out). Devices
+    /// receive it on their next sync.
+    PublishUnits { file: PathBuf },
     /// Creates an inspection delegation; prints the id.
     CreateDelegation {
         #[arg(long)]
@@ -145,32 +150,9 @@ pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
     Writer::new(opened.db, log, opened.key)
 }
 
-/// The built-in administrative units, plus the agency's file when given.
-pub fn load_units(file: Option<&Path>) -> Result<AdminUnits, ServerError> {
-    match file {
-        None => Ok(AdminUnits::builtin()),
-        Some(f) => {
-            let json = std::fs::read_to_string(f)
-                .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", f.display())))?;
-            Ok(AdminUnits::builtin_and(&json)?)
-        }
-    }
-}
-
 /// Runs one admin command; what it prints goes to `out`.
 pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Result<(), ServerError> {
-    run_with_units(data, AdminUnits::builtin(), cmd, out)
-}
-
-/// Like `run`, checking facilities and accidents against `units`.
-pub fn run_with_units(
-    data: &Path,
-    units: AdminUnits,
-    cmd: AdminCommand,
-    out: &mut dyn std::io::Write,
-) -> Result<(), ServerError> {
     let mut w = open_writer(data)?;
-    w.set_admin_units(units);
     match cmd {
         AdminCommand::CreateInspector { name, title, agency } => {
             let i = w.create_inspector(&name, &title, &agency)?;
@@ -204,6 +186,19 @@ pub fn run_with_units(
                     "{}@{} was already published with this content",
                     t.id, t.version
                 )?;
+            }
+        }
+        AdminCommand::PublishUnits { file } => {
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+            let units = AdminUnits::from_json(&json)?.into_units();
+            let count = units.len();
+            let new = w.publish_units(units)?;
+            w.commit()?;
+            if new {
+                writeln!(out, "published {count} administrative units")?;
+            } else {
+                writeln!(out, "these {count} administrative units were already published")?;
             }
         }
         AdminCommand::CreateDelegation {

@@ -82,21 +82,12 @@ impl AppState {
     /// Opens the data folder `dir` (sled with `cache_bytes` of cache, blobs in
     /// `dir/blob-store`), seeds demo data once if asked, and starts the committer.
     pub fn open(dir: &Path, cache_bytes: u64, demo: bool) -> Result<Self, ServerError> {
-        Self::open_with_units(dir, cache_bytes, demo, AdminUnits::builtin())
-    }
-
-    /// Like `open`, with the administrative units to check records against
-    /// and to report by (`serve --units FILE`).
-    pub fn open_with_units(
-        dir: &Path,
-        cache_bytes: u64,
-        demo: bool,
-        units: AdminUnits,
-    ) -> Result<Self, ServerError> {
         let opened = open_dir(dir, cache_bytes)?;
         let log: Arc<dyn OpLog> = opened.log;
         let mut writer = Writer::new(opened.db.clone(), log.clone(), opened.key)?;
-        writer.set_admin_units(units.clone());
+        // Published units change only through `admin publish-units`, which
+        // needs the server stopped: the set read now holds while it runs.
+        let units = writer.admin_units().clone();
         if demo && crate::demo::seed(&mut writer, dir)? {
             tracing::info!("demo data seeded");
         }

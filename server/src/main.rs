@@ -49,10 +49,6 @@ enum Command {
         /// PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
-        /// An agency's administrative units file (`kiemtra-admin-units/1`), added to
-        /// the built-in districts: e.g. the commune-level units from 2025-07-01.
-        #[arg(long)]
-        units: Option<PathBuf>,
         /// Wrong portal access codes allowed per client address per 15 minutes.
         #[arg(long, default_value_t = 10)]
         portal_max_failures: u32,
@@ -64,9 +60,6 @@ enum Command {
         /// The data folder of the (stopped) server.
         #[arg(long, default_value = "kiemtra-data")]
         data: PathBuf,
-        /// An agency's administrative units file, as for `serve --units`.
-        #[arg(long)]
-        units: Option<PathBuf>,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -105,10 +98,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_cert,
             tls_key,
             portal_max_failures,
-            units,
         } => {
-            let units = kiemtra_server::admin::load_units(units.as_deref())?;
-            let mut state = AppState::open_with_units(&data, cache_mib * 1024 * 1024, demo, units)?;
+            let mut state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
             state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
                 kiemtra_server::portal::session::PortalLimits {
                     max_failures: portal_max_failures,
@@ -136,10 +127,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             })?;
             Ok(())
         }
-        Command::Admin { data, units, command } => {
+        Command::Admin { data, command } => {
             let mut out = std::io::stdout();
-            let units = kiemtra_server::admin::load_units(units.as_deref())?;
-            kiemtra_server::admin::run_with_units(&data, units, command, &mut out)?;
+            kiemtra_server::admin::run(&data, command, &mut out)?;
             Ok(())
         }
         Command::Verify { file } => {

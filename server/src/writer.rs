@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use kiemtra_core::accident::{Accident, Declarant, NewAccident};
-use kiemtra_core::admin_units::AdminUnits;
-use kiemtra_core::codec::to_cbor;
+use kiemtra_core::admin_units::{AdminUnit, AdminUnits};
+use kiemtra_core::codec::{from_cbor, to_cbor};
 use kiemtra_core::evidence::PhotoRecord;
 use kiemtra_core::facility::{Facility, FacilityKind, NewFacility};
 use kiemtra_core::identity::{check_public_key, IdentityError};
@@ -38,6 +38,15 @@ const META_SERVER_DEVICE: &str = "server_device";
 const RECORD_CACHE: usize = 4096;
 const META_SERVER_SEQ: &str = "server_op_seq";
 const META_CERT_SERIAL: &str = "certificate_serial";
+/// The agency's administrative units as last published (CBOR list).
+const META_AGENCY_UNITS: &str = "agency_units";
+
+fn agency_units(db: &ServerDb) -> Result<Vec<AdminUnit>, ServerError> {
+    match db.meta_bytes(META_AGENCY_UNITS)? {
+        Some(bytes) => Ok(from_cbor("administrative units", &bytes)?),
+        None => Ok(Vec::new()),
+    }
+}
 /// How long a certificate is valid. Devices never compare it with their own
 /// clock to refuse syncing; it is printed information.
 const CERTIFICATE_DAYS: i64 = 365;
@@ -120,13 +129,14 @@ impl Writer {
             }
         };
         let next_server_seq = db.meta_u64(META_SERVER_SEQ)?.unwrap_or(0) + 1;
+        let units = AdminUnits::with_agency(agency_units(&db)?)?;
         let w = Self {
             db,
             log,
             key,
             server_device,
             next_server_seq,
-            units: AdminUnits::builtin(),
+            units,
             templates: HashMap::new(),
             delegations: HashMap::new(),
             facility_kinds: HashMap::new(),
@@ -223,8 +233,10 @@ impl Writer {
                 t.id, t.version
             ))),
             None => {
-                self.db.put_template(t)?;
+                // Operation first, as in `publish_units`: a crash in between
+                // leaves the template unstored, to be published again.
                 self.server_op(Payload::PublishTemplate(t.clone()), Scope::Everyone)?;
+                self.db.put_template(t)?;
                 Ok(true)
             }
         }
@@ -255,9 +267,31 @@ impl Writer {
         Ok(())
     }
 
-    /// Replaces the administrative units facilities and accidents are checked against.
-    pub fn set_admin_units(&mut self, units: AdminUnits) {
-        self.units = units;
+    /// Publishes the agency's administrative units, replacing its previous
+    /// list: stored, used at once for checking addresses, and sent to every
+    /// device. The same list again is a no-op (returns false); a list that
+    /// leaves out a unit published before is refused, since records refer to
+    /// units by code.
+    pub fn publish_units(&mut self, units: Vec<AdminUnit>) -> Result<bool, ServerError> {
+        let previous = self.agency_units()?;
+        if previous == units {
+            return Ok(false);
+        }
+        AdminUnits::check_replaces(&previous, &units)?;
+        let checked = AdminUnits::with_agency(units.clone())?;
+        let bytes = to_cbor("administrative units", &units)?;
+        // The operation before the stored list: sled recovers a prefix of its
+        // writes, so a crash in between leaves the list unstored and a second
+        // publication sends it again, rather than a stored list no device gets.
+        self.server_op(Payload::PublishAdminUnits { units }, Scope::Everyone)?;
+        self.db.set_meta_bytes(META_AGENCY_UNITS, &bytes)?;
+        self.units = checked;
+        Ok(true)
+    }
+
+    /// The agency's list as last published (empty before the first).
+    pub fn agency_units(&self) -> Result<Vec<AdminUnit>, ServerError> {
+        agency_units(&self.db)
     }
 
     pub fn admin_units(&self) -> &AdminUnits {
@@ -719,6 +753,7 @@ impl Writer {
             | Payload::PutDelegation(_)
             | Payload::ReportRemediation { .. }
             | Payload::PublishTemplate(_)
+            | Payload::PublishAdminUnits { .. }
             | Payload::CertifyDevice(_)
             | Payload::RevokeDevice { .. } => Err(refuse(
                 RefusalKind::Forbidden,

@@ -150,3 +150,19 @@ def test_errors_are_typed_and_change_nothing(tmp_path):
         store.import_template("{ this is not a template")
 
     assert len(store.pending_operations()) == before
+
+
+def test_units_to_choose_from_are_dated(tmp_path):
+    store = k.KiemtraStore.open(str(tmp_path / "store"))
+    in_2024 = store.admin_units("2024-05-01")
+    assert len(in_2024) == 15
+    names = {u.code: u.name_vi for u in in_2024}
+    assert names["hp.thuy-nguyen"] == "Huyện Thủy Nguyên"
+    in_2025 = {u.code: u for u in store.admin_units("2025-03-01")}
+    renamed = in_2025["hp.thuy-nguyen.2025"]
+    assert renamed.name_vi == "Thành phố Thủy Nguyên"
+    assert renamed.valid_from == "2025-01-01" and renamed.valid_to == "2025-06-30"
+    # The districts ended on 2025-06-30: later units come from the inspectorate's list, on sync.
+    assert store.admin_units("2025-08-01") == []
+    with pytest.raises(k.KiemtraError.InvalidInput):
+        store.admin_units("1/8/2025")

@@ -39,6 +39,13 @@ def server(tmp_path):
         encoding="utf-8",
     )
     admin(data, "import-facilities", str(csv), "--quiet")
+    units = tmp_path / "xa-phuong.json"
+    units.write_text(
+        '{"format": "kiemtra-admin-units/1", "units": [{"code": "hp.p-le-chan", "name_vi": "Phường Lê Chân",'
+        ' "kind": "phường", "level": "commune", "valid_from": "2025-07-01"}]}',
+        encoding="utf-8",
+    )
+    admin(data, "publish-units", str(units))
     facility = admin(data, "list-facilities").split("\t")[0]
     inspection = admin(data, "assign", "--delegation", delegation, "--facility", facility,
                        "--template", "osh-general@1", "--date", "2025-05-06")
@@ -80,10 +87,13 @@ def test_two_phones_sync_answers_and_photos(server, tmp_path):
     with pytest.raises((k.KiemtraError.Auth, k.KiemtraError.NotAllowed)):
         other.enrol(server["url"], server["codes"]["lan"], "x", None)
 
+    assert lan.admin_units("2026-11-20") == []
     progress = Progress()
     report = lan.sync(progress)
     assert report.pulled > 0
     assert progress.seen[-1].phase == k.SyncPhase.DONE
+    # The inspectorate's commune-level units arrived with the sync.
+    assert [u.name_vi for u in lan.admin_units("2026-11-20")] == ["Phường Lê Chân"]
     iid = server["inspection"]
     assert lan.inspection(iid).status == k.Status.DRAFT
 

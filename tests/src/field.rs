@@ -34,6 +34,14 @@ impl Phone {
         }
     }
 
+    /// The same phone after the app was closed and opened again.
+    pub fn reopened(self) -> Phone {
+        let Phone { _dir, store, key } = self;
+        drop(store);
+        let store = Store::open(_dir.path().join("store")).unwrap();
+        Phone { _dir, store, key }
+    }
+
     pub fn sync(&self) -> Result<sync::SyncReport, SyncError> {
         let client = device::client(&self.store, self.key.clone())?;
         sync::sync(&self.store, &client, &NoProgress)

@@ -158,10 +158,23 @@ fn targets_exports_and_register_from_the_demo_data() {
     server.stop();
 }
 
-/// After 2025-07-01 the district level is gone: with the agency's commune
-/// list loaded (`--units`), work is counted under the commune-level unit of
-/// the establishment; an address still under a former district is shown as
-/// such, never silently mapped.
+fn admin_fails(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(kiemtra_tests::server_binary())
+        .arg("admin")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// After 2025-07-01 the district level is gone: once the agency publishes its
+/// commune list (`admin publish-units`), work is counted under the
+/// commune-level unit of the establishment, and phones receive the list on
+/// their next sync to register establishments in it offline; an address
+/// still under a former district is shown as such, never silently mapped.
 #[test]
 fn work_after_july_2025_counts_under_commune_level_units() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,11 +203,28 @@ fn work_after_july_2025_counts_under_commune_level_units() {
         refused.contains("line 2:") && refused.ends_with("imported 1, refused 1"),
         "{refused}"
     );
-    let imported = admin(
-        &data,
-        &["--units", units_arg, "import-facilities", "--quiet", csv_arg],
+    assert_eq!(
+        admin(&data, &["publish-units", units_arg]),
+        "published 2 administrative units"
     );
-    assert!(imported.ends_with("imported 2, refused 0"), "{imported}");
+    assert_eq!(
+        admin(&data, &["publish-units", units_arg]),
+        "these 2 administrative units were already published"
+    );
+    // A list that leaves out a published unit is refused: records refer to it.
+    let shorter = dir.path().join("shorter.json");
+    std::fs::write(
+        &shorter,
+        r#"{"format": "kiemtra-admin-units/1", "units": [
+            {"code": "hp.p-gia-vien", "name_vi": "Phường Gia Viên", "kind": "phường", "level": "commune", "valid_from": "2025-07-01"}]}"#,
+    )
+    .unwrap();
+    let err = admin_fails(&data, &["publish-units", shorter.to_str().unwrap()]);
+    assert!(err.contains("hp.x-an-hung (Xã An Hưng)"), "{err}");
+    let imported = admin(&data, &["import-facilities", "--quiet", csv_arg]);
+    // The establishment imported before is known by its tax code; the commune one is new.
+    assert!(imported.ends_with("refused 0"), "{imported}");
+    assert_eq!(admin(&data, &["list-facilities"]).lines().count(), 2);
     let lead = admin(
         &data,
         &[
@@ -248,13 +278,37 @@ fn work_after_july_2025_counts_under_commune_level_units() {
     let code = admin(&data, &["enrol-code", "--inspector", &lead]);
     let token = admin(&data, &["create-admin-token", "--name", "Nguyễn Văn An"]);
 
-    let server = Server::start(&data, &["--units", units_arg]);
+    let server = Server::start(&data, &[]);
     let phone = kiemtra_tests::field::Phone::enrolled(&server, &code, "Điện thoại trưởng đoàn");
+    let commune_facility = || kiemtra_core::facility::NewFacility {
+        kind: kiemtra_core::facility::FacilityKind::Cooperative,
+        name: "HTX Vận tải An Hưng".into(),
+        tax_code: None,
+        street: "Thôn 3".into(),
+        unit: "hp.x-an-hung".into(),
+        sector: "Vận tải".into(),
+        workforce: 25,
+        high_risk: false,
+    };
+    // Before its first sync the phone knows only the built-in districts.
+    assert!(phone.store.add_facility(commune_facility()).is_err());
     phone.sync().unwrap();
+    // The list came with the sync, and stays after the app is reopened.
+    let phone = phone.reopened();
+    let today: chrono::NaiveDate = "2026-11-20".parse().unwrap();
+    let valid: Vec<String> = phone
+        .store
+        .admin_units()
+        .valid_on(today)
+        .map(|u| u.name_vi.clone())
+        .collect();
+    assert_eq!(valid, ["Phường Gia Viên", "Xã An Hưng"]);
+    let registered = phone.store.add_facility(commune_facility()).unwrap();
     for id in &inspections {
         phone.store.start_inspection(id.parse().unwrap()).unwrap();
     }
-    phone.sync().unwrap();
+    let report = phone.sync().unwrap();
+    assert_eq!(report.refused, 0, "{report:?}");
     let (status, body) = get(&server, &token, "/admin/overview.json");
     assert_eq!(status, 200);
     let o: Value = serde_json::from_str(&body).unwrap();
@@ -280,4 +334,12 @@ fn work_after_july_2025_counts_under_commune_level_units() {
         "{units:?}"
     );
     server.stop();
+    // The server took the phone's establishment in the commune.
+    let listed = admin(&data, &["list-facilities"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&registered.id.to_string()) && l.contains("hp.x-an-hung")),
+        "{listed}"
+    );
 }

@@ -10,6 +10,8 @@ pub(super) const META_DEVICE: &[u8] = b"device_id";
 pub(super) const META_IDENTITY: &[u8] = b"identity";
 pub(super) const META_CURSOR: &[u8] = b"sync_cursor";
 pub(super) const META_ENROLMENT: &[u8] = b"enrolment";
+/// The agency's administrative units as last published (CBOR list).
+pub(super) const META_AGENCY_UNITS: &[u8] = b"agency_units";
 
 pub(super) struct Key;
 

@@ -140,7 +140,9 @@ pub struct Store {
     trees: Vec<Tree>,
     writer: Mutex<Writer>,
     device: DeviceId,
-    units: AdminUnits,
+    /// Built-in units plus the agency's list last pulled; replaced whole when a
+    /// newer list arrives, so readers keep a consistent set while they use it.
+    units: std::sync::RwLock<std::sync::Arc<AdminUnits>>,
     blobs: blobs::BlobDir,
     photo_config: crate::photo::PhotoConfig,
 }
@@ -189,6 +191,10 @@ impl Store {
                 DeviceId::from_bytes(bytes)
             }
         };
+        let units = match meta.get(keys::META_AGENCY_UNITS)? {
+            Some(bytes) => AdminUnits::with_agency(from_cbor("administrative units", &bytes)?)?,
+            None => AdminUnits::builtin(),
+        };
         let next_seq = trees[T::Ops as usize]
             .last()?
             .and_then(|(k, _)| keys::u64_from(&k))
@@ -198,7 +204,7 @@ impl Store {
             trees,
             writer: Mutex::new(Writer { durability, next_seq }),
             device,
-            units: AdminUnits::builtin(),
+            units: std::sync::RwLock::new(std::sync::Arc::new(units)),
             blobs: blobs::BlobDir::open(&path.join("photos"))?,
             photo_config: crate::photo::PhotoConfig::default(),
             path,
@@ -213,8 +219,22 @@ impl Store {
         self.device
     }
 
-    pub fn admin_units(&self) -> &AdminUnits {
-        &self.units
+    /// The administrative units this device knows: the built-in districts
+    /// and the list the inspectorate last published.
+    pub fn admin_units(&self) -> std::sync::Arc<AdminUnits> {
+        match self.units.read() {
+            Ok(units) => units.clone(),
+            // A panic while swapping an Arc leaves a whole, valid value behind.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_admin_units(&self, units: AdminUnits) {
+        let units = std::sync::Arc::new(units);
+        match self.units.write() {
+            Ok(mut slot) => *slot = units,
+            Err(poisoned) => *poisoned.into_inner() = units,
+        }
     }
 
     fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
@@ -376,7 +396,7 @@ impl Store {
     // ---- reference data ---------------------------------------------------
 
     pub fn add_facility(&self, new: NewFacility) -> Result<Facility> {
-        let facility = new.validate(FacilityId::new(), &self.units)?;
+        let facility = new.validate(FacilityId::new(), &self.admin_units())?;
         self.put_facility(facility)
     }
 

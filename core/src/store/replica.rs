@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key};
 use super::{record_writes, Store, Write, T};
+use crate::admin_units::AdminUnits;
 use crate::codec::{from_cbor, to_cbor};
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, InspectionId, OpId};
@@ -169,6 +170,7 @@ impl Store {
         let mut applied = 0;
         let identity = self.identity()?;
         let mut rewind = false;
+        let mut new_units = None;
         for entry in &page.entries {
             let op = &entry.op;
             if self.tree(T::Applied).contains_key(op.id.as_bytes())? || !seen.insert(op.id) {
@@ -222,6 +224,16 @@ impl Store {
                         writes.push(Write::put(T::Templates, key, to_cbor("template", t)?));
                     }
                 }
+                Payload::PublishAdminUnits { units } => {
+                    // Checked here too: a list this device cannot use would
+                    // otherwise surface later as refused addresses.
+                    new_units = Some(AdminUnits::with_agency(units.clone())?);
+                    writes.push(Write::put(
+                        T::Meta,
+                        keys::META_AGENCY_UNITS,
+                        to_cbor("administrative units", units)?,
+                    ));
+                }
                 Payload::CertifyDevice(cert) => {
                     let body: CertificateBody = from_cbor("certificate", &cert.body)?;
                     writes.push(Write::put(
@@ -271,6 +283,9 @@ impl Store {
             cursor.to_be_bytes().to_vec(),
         ));
         self.write_durably(&mut writer, &writes)?;
+        if let Some(units) = new_units {
+            self.set_admin_units(units);
+        }
         Ok(applied)
     }
 
