@@ -367,7 +367,8 @@ fn a_store_from_a_newer_build_is_refused() {
         let _ = Store::open(dir.path()).unwrap();
     }
     {
-        let db = sled::open(dir.path()).unwrap();
+        // Right after the store's handle closed: wait for sled's lock like the store does.
+        let db = kiemtra_core::sled_open::open(&sled::Config::new().path(dir.path())).unwrap();
         db.open_tree("meta")
             .unwrap()
             .insert(b"format_version", &99u32.to_be_bytes())

@@ -146,6 +146,12 @@ impl Writer {
         Ok(w)
     }
 
+    /// Whether the inspectorate has published anything yet (templates,
+    /// people, facilities: every device's work depends on some of it).
+    pub fn has_published(&self) -> bool {
+        self.next_server_seq > 1
+    }
+
     pub fn db(&self) -> &ServerDb {
         &self.db
     }

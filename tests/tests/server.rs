@@ -47,3 +47,44 @@ fn refuses_a_data_folder_it_cannot_use() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("kiemtra-server:"));
 }
+
+/// Demo records must never mix with an inspectorate's own: `--demo` seeds
+/// only an empty data folder, and says so.
+#[test]
+fn demo_data_goes_only_into_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = std::process::Command::new(kiemtra_tests::server_binary())
+        .args(["admin", "--data"])
+        .arg(dir.path())
+        .args([
+            "create-inspector",
+            "--name",
+            "Nguyễn Thị Lan",
+            "--title",
+            "Thanh tra viên",
+        ])
+        .args(["--agency", "Sở Nội vụ"])
+        .output()
+        .unwrap();
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    let out = std::process::Command::new(kiemtra_tests::server_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--demo", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--demo seeds only an empty data folder"), "{err}");
+    // Nothing was added: the folder still serves its own data, without demo templates.
+    let server = Server::start(dir.path(), &[]);
+    assert!(server
+        .get_json("/api/v1/templates")
+        .as_array()
+        .unwrap()
+        .is_empty());
+    server.stop();
+}

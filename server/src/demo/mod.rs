@@ -38,6 +38,9 @@ pub use field::CodeEntry;
 /// The file, in the data folder, listing the portal access codes of the demo's sealed minutes.
 pub const CODES_FILE: &str = "demo-access-codes.json";
 const FLAG: &str = "demo_seeded";
+/// Set (durably) before the first demo record: seeding is many commits, and
+/// one cut short must not be seeded again on top of what it left.
+pub(crate) const STARTED: &str = "demo_seeding";
 
 /// `date` at `h:m` in Vietnam, as a UTC instant.
 fn vn_time(date: NaiveDate, h: u32, m: u32) -> Result<DateTime<Utc>, ServerError> {
@@ -49,11 +52,29 @@ fn vn_time(date: NaiveDate, h: u32, m: u32) -> Result<DateTime<Utc>, ServerError
 
 /// Seeds the demo data through the writer, so devices also receive it by
 /// pull, and writes [`CODES_FILE`] into `data_dir`. Does nothing (returns
-/// false) once seeded. The caller commits.
+/// false) once seeded. Refuses a folder that holds other data (demo records
+/// must never mix with an inspectorate's own) and one whose seeding was
+/// interrupted. The caller commits.
 pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
     if w.db().flag(FLAG)? {
         return Ok(false);
     }
+    if w.db().flag(STARTED)? {
+        return Err(ServerError::Conflict(format!(
+            "the demo data of {} was interrupted half-way at an earlier start and is incomplete: \
+             start the demo on an empty data folder",
+            data_dir.display()
+        )));
+    }
+    if w.has_published() {
+        return Err(ServerError::Conflict(format!(
+            "--demo seeds only an empty data folder, and {} already holds an inspectorate's data: \
+             start without --demo, or give another --data",
+            data_dir.display()
+        )));
+    }
+    w.db().set_flag(STARTED)?;
+    w.commit()?;
     for t in builtin_templates() {
         w.publish_template(&t)?;
     }

@@ -333,3 +333,18 @@ fn demo_text_is_nfc() {
         assert_eq!(kiemtra_core::text::normalise(s), s.trim());
     }
 }
+
+/// A seeding cut short (a crash, a kill) is not seeded again on top at the
+/// next start: that start says what happened instead.
+#[test]
+fn an_interrupted_seeding_is_reported_not_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open_dir(dir.path(), 16 * 1024 * 1024).unwrap();
+    let log: Arc<dyn OpLog> = opened.log;
+    let mut writer = Writer::new(opened.db.clone(), log, opened.key).unwrap();
+    opened.db.set_flag(super::STARTED).unwrap();
+    let err = seed(&mut writer, dir.path()).unwrap_err();
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    assert!(opened.db.facilities().unwrap().is_empty());
+    assert!(opened.db.templates().unwrap().is_empty());
+}
