@@ -76,6 +76,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The administrative units reports group by (built-in plus the agency's file).
     pub units: Arc<AdminUnits>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
             admin_sessions: Arc::new(crate::overview::auth::AdminSessions::default()),
             secure_cookies: false,
             units: Arc::new(units),
+            trusted_proxies: Arc::new(Vec::new()),
         })
     }
 }

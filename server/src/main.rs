@@ -49,6 +49,11 @@ enum Command {
         /// PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// A reverse proxy in front of the server (repeatable): from it, the
+        /// client's address for the portal's guessing limit is read from
+        /// `X-Forwarded-For`; from anyone else that header is ignored.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
         /// Wrong portal access codes allowed per client address per 15 minutes.
         #[arg(long, default_value_t = 10)]
         portal_max_failures: u32,
@@ -98,8 +103,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_cert,
             tls_key,
             portal_max_failures,
+            trusted_proxies,
         } => {
             let mut state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
+            state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
             state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
                 kiemtra_server::portal::session::PortalLimits {
                     max_failures: portal_max_failures,

@@ -496,3 +496,54 @@ fn guessing_codes_is_limited_and_never_tells_whether_a_code_exists() {
     assert!(b.cookie.is_none(), "no session while locked");
     server.stop();
 }
+
+/// One wrong code from the portal's form, as the client `forwarded_for` (an
+/// `X-Forwarded-For` header) when given.
+fn attempt(server: &Server, forwarded_for: Option<&str>) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.post(server.url("/portal"));
+    if let Some(f) = forwarded_for {
+        req = req.header("X-Forwarded-For", f);
+    }
+    let code = AccessCode::generate().unwrap();
+    req.send_form([("code", code.as_str())])
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a reverse proxy every request comes from the proxy: named with
+/// `--trusted-proxy`, the guessing limit counts each forwarded client on its
+/// own, so one guesser does not lock every establishment out.
+#[test]
+fn behind_a_trusted_proxy_the_limit_is_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--portal-max-failures", "2", "--trusted-proxy", "127.0.0.1"];
+    let server = Server::start(dir.path(), &args);
+    let guesser = Some("203.0.113.5");
+    assert_eq!(attempt(&server, guesser), 401);
+    assert_eq!(attempt(&server, guesser), 401);
+    assert_eq!(attempt(&server, guesser), 429);
+    // Another establishment behind the same proxy still gets in line.
+    assert_eq!(attempt(&server, Some("198.51.100.7")), 401);
+    // The guesser cannot shed the limit by writing an address of its own:
+    // the proxy appends the real one, and only that is read.
+    assert_eq!(attempt(&server, Some("192.0.2.99, 203.0.113.5")), 429);
+    server.stop();
+}
+
+/// From anyone not named as a proxy, `X-Forwarded-For` is just text: a
+/// guesser changing it on every try is limited all the same.
+#[test]
+fn a_forwarded_header_from_an_untrusted_peer_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--portal-max-failures", "2"]);
+    assert_eq!(attempt(&server, Some("203.0.113.1")), 401);
+    assert_eq!(attempt(&server, Some("203.0.113.2")), 401);
+    assert_eq!(attempt(&server, Some("203.0.113.3")), 429);
+    server.stop();
+}

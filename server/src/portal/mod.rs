@@ -17,9 +17,7 @@ pub mod pages;
 pub mod session;
 pub mod view;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -39,6 +37,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use self::session::{set_cookie, Gate, COOKIE, SESSION_TTL};
 use self::view::PortalView;
 use crate::app::AppState;
+use crate::client_ip::ClientIp;
 use crate::db::PortalGrant;
 use crate::error::ServerError;
 use crate::html::{html, redirect, with_cookie};
@@ -61,24 +60,6 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/accident", get(accident_page).post(declare_accident))
         .route("/portal/logout", post(logout))
         .merge(upload)
-}
-
-/// The client's address, for the guessing limit. Without connection info
-/// (a server embedded without it) every client shares one limit: stricter, never looser.
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ))
-    }
 }
 
 /// Errors as pages: the portal is read by people, not programs.
