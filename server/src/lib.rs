@@ -15,7 +15,7 @@
 //! - `overview`: the inspectorate's overview, targets, exports and accident register.
 //! - `charts`: server-rendered SVG charts.
 //! - `html`: the pages' shared layout.
-//! - `client_ip`: the client's address behind trusted reverse proxies.
+//! - `forwarded`: the client's address and scheme, behind trusted reverse proxies.
 //! - `error`: the one error type and its HTTP answer.
 
 pub mod accident_import;
@@ -25,12 +25,12 @@ pub mod app;
 pub mod auth;
 pub mod cbor;
 pub mod charts;
-pub mod client_ip;
 pub mod commit;
 pub mod csv_import;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod forwarded;
 pub mod html;
 pub mod overview;
 pub mod portal;

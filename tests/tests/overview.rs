@@ -343,3 +343,57 @@ fn work_after_july_2025_counts_under_commune_level_units() {
         "{listed}"
     );
 }
+
+/// An official's browser session: signing out ends it on the server (the
+/// old cookie no longer opens anything), and behind a trusted proxy that
+/// ends TLS the cookie is marked `Secure`.
+#[test]
+fn signing_out_ends_the_session_and_cookies_are_secure_behind_a_tls_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = admin(dir.path(), &["create-admin-token", "--name", "Nguyễn Văn An"]);
+    let server = Server::start(dir.path(), &["--trusted-proxy", "127.0.0.1"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let sign_in = |proto: Option<&str>| {
+        let mut req = agent.post(server.url("/admin/login"));
+        if let Some(p) = proto {
+            req = req.header("X-Forwarded-Proto", p);
+        }
+        let r = req.send_form([("token", token.as_str())]).unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        r.headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let with_cookie = |path: &str, cookie: &str| {
+        let r = agent
+            .get(server.url(path))
+            .header("Cookie", cookie)
+            .call()
+            .unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (r.status().as_u16(), location)
+    };
+
+    let plain = sign_in(None);
+    assert!(!plain.contains("Secure"), "{plain}");
+    let behind_tls = sign_in(Some("https"));
+    assert!(behind_tls.contains("; Secure"), "{behind_tls}");
+
+    let cookie = plain.split(';').next().unwrap().to_string();
+    assert_eq!(with_cookie("/admin", &cookie).0, 200);
+    let (status, _) = with_cookie("/admin/logout", &cookie);
+    assert_eq!(status, 303);
+    // The cookie a browser (or anyone who copied it) still holds opens nothing.
+    assert_eq!(with_cookie("/admin", &cookie).0, 401);
+    server.stop();
+}

@@ -32,15 +32,25 @@ impl AdminSessions {
         let now = Instant::now();
         let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         s.retain(|_, (_, exp)| *exp > now);
-        s.insert(Sha256::digest(token.as_bytes()).into(), (name, now + SESSION_TTL));
+        s.insert(session_key(&token), (name, now + SESSION_TTL));
         Ok(token)
+    }
+
+    /// Ends the session of the request's cookie, so that a copy of the
+    /// cookie kept anywhere opens nothing after signing out.
+    pub fn close(&self, headers: &HeaderMap) {
+        if let Some(token) = cookie(headers, COOKIE) {
+            self.sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&session_key(&token));
+        }
     }
 
     fn by_cookie(&self, headers: &HeaderMap) -> Option<String> {
         let token = cookie(headers, COOKIE)?;
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        s.get(&key)
+        s.get(&session_key(&token))
             .filter(|(_, exp)| *exp > Instant::now())
             .map(|(name, _)| name.clone())
     }
@@ -59,4 +69,9 @@ impl AdminSessions {
             None => Ok(None),
         }
     }
+}
+
+/// Sessions are kept by the token's hash: a memory dump holds no usable cookie.
+fn session_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }

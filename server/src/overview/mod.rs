@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use self::data::Data;
 use crate::app::AppState;
 use crate::error::ServerError;
+use crate::forwarded::Https;
 use crate::html::{html, redirect, with_cookie};
 use crate::portal::session::set_cookie;
 
@@ -89,7 +90,7 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login(State(state): State<AppState>, Https(https): Https, Form(f): Form<LoginForm>) -> Response {
     let found = state.db.admin_token(&crate::writer::token_hash(&f.token));
     match found {
         Ok(Some(t)) => match state.admin_sessions.open(t.name) {
@@ -98,7 +99,7 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
                     auth::COOKIE,
                     &session,
                     "/admin",
-                    state.secure_cookies,
+                    https,
                     Some(auth::SESSION_TTL.as_secs()),
                 );
                 with_cookie(redirect("/admin"), &c)
@@ -113,8 +114,9 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
     }
 }
 
-async fn logout(State(state): State<AppState>) -> Response {
-    let c = set_cookie(auth::COOKIE, "", "/admin", state.secure_cookies, Some(0));
+async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
+    state.admin_sessions.close(&headers);
+    let c = set_cookie(auth::COOKIE, "", "/admin", https, Some(0));
     with_cookie(redirect("/admin/login"), &c)
 }
 

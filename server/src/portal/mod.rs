@@ -37,9 +37,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use self::session::{set_cookie, Gate, COOKIE, SESSION_TTL};
 use self::view::PortalView;
 use crate::app::AppState;
-use crate::client_ip::ClientIp;
 use crate::db::PortalGrant;
 use crate::error::ServerError;
+use crate::forwarded::{ClientIp, Https};
 use crate::html::{html, redirect, with_cookie};
 
 /// Largest remediation upload: ten phone photos.
@@ -143,6 +143,7 @@ const WRONG_CODE: &str = "Mã tra cứu không đúng. Kiểm tra lại mã in t
 async fn open_with_code(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    Https(https): Https,
     Form(f): Form<CodeForm>,
 ) -> Response {
     if let Gate::Locked(wait) = state.portal.gate(ip) {
@@ -177,22 +178,13 @@ async fn open_with_code(
         Ok(t) => t,
         Err(e) => return problem(ServerError::Storage(format!("random source: {e}"))),
     };
-    let cookie = set_cookie(
-        COOKIE,
-        &token,
-        "/",
-        state.secure_cookies,
-        Some(SESSION_TTL.as_secs()),
-    );
+    let cookie = set_cookie(COOKIE, &token, "/", https, Some(SESSION_TTL.as_secs()));
     with_cookie(redirect("/portal/inspection"), &cookie)
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
     state.portal.close(&headers);
-    with_cookie(
-        redirect("/portal"),
-        &set_cookie(COOKIE, "", "/", state.secure_cookies, Some(0)),
-    )
+    with_cookie(redirect("/portal"), &set_cookie(COOKIE, "", "/", https, Some(0)))
 }
 
 async fn inspection_page(State(state): State<AppState>, Session(grant): Session) -> Response {
@@ -204,7 +196,7 @@ async fn inspection_page(State(state): State<AppState>, Session(grant): Session)
 
 /// The verify URL as this request reached the server, so that the printed
 /// link and the QR code open from a phone (`Host` as the client sent it).
-fn render_options(state: &AppState, headers: &HeaderMap, view: &PortalView) -> RenderOptions {
+fn render_options(https: bool, headers: &HeaderMap, view: &PortalView) -> RenderOptions {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -213,7 +205,7 @@ fn render_options(state: &AppState, headers: &HeaderMap, view: &PortalView) -> R
                 .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("localhost");
-    let scheme = if state.secure_cookies { "https" } else { "http" };
+    let scheme = if https { "https" } else { "http" };
     RenderOptions::new(&format!("{scheme}://{host}/verify"))
         .with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
 }
@@ -221,6 +213,7 @@ fn render_options(state: &AppState, headers: &HeaderMap, view: &PortalView) -> R
 async fn minutes_page(
     State(state): State<AppState>,
     Session(grant): Session,
+    Https(https): Https,
     headers: HeaderMap,
 ) -> Response {
     let view = match load(&state, grant).await {
@@ -230,7 +223,7 @@ async fn minutes_page(
     let Some(signed) = &view.signed else {
         return problem(ServerError::NotFound("minutes".into()));
     };
-    match render_html(signed, &render_options(&state, &headers, &view)) {
+    match render_html(signed, &render_options(https, &headers, &view)) {
         // A way back to the portal, above the document and not printed.
         Ok(page) => html(
             StatusCode::OK,
@@ -244,7 +237,12 @@ async fn minutes_page(
     }
 }
 
-async fn minutes_pdf(State(state): State<AppState>, Session(grant): Session, headers: HeaderMap) -> Response {
+async fn minutes_pdf(
+    State(state): State<AppState>,
+    Session(grant): Session,
+    Https(https): Https,
+    headers: HeaderMap,
+) -> Response {
     let s = state.clone();
     let made = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String), ServerError> {
         let view = PortalView::load(&s, grant)?;
@@ -255,7 +253,7 @@ async fn minutes_pdf(State(state): State<AppState>, Session(grant): Session, hea
             .signed
             .as_ref()
             .ok_or_else(|| ServerError::NotFound("minutes".into()))?;
-        let options = render_options(&s, &headers, &view);
+        let options = render_options(https, &headers, &view);
         let pdf = render_pdf(signed, &bundle, &options).map_err(kiemtra_core::Error::from)?;
         Ok((pdf, bundle.file_name().replace(".cbor", ".pdf")))
     })

@@ -1,14 +1,17 @@
-//! The address of the client a request comes from, for limits kept per
-//! client (guessing portal access codes).
+//! What the client of a request is, when a reverse proxy may stand between:
+//! its address, for limits kept per client (guessing portal access codes),
+//! and whether it speaks HTTPS, for `Secure` cookies and the links printed
+//! on minutes.
 //!
-//! Directly connected, it is the peer's address. Behind a reverse proxy every
+//! Directly connected, the address is the peer's. Behind a reverse proxy every
 //! request comes from the proxy, so one guesser would lock out every
 //! establishment; the proxy then appends the client's address to
 //! `X-Forwarded-For`. That header is anyone's to write, so it is believed
 //! only from a proxy the operator named (`serve --trusted-proxy IP`), and
 //! only its rightmost entries: walking from the right, past the trusted
 //! proxies, the first address is the one the outermost trusted proxy saw.
-//! Whatever a client wrote further left is never reached.
+//! Whatever a client wrote further left is never reached. A proxy that ends
+//! TLS says so with `X-Forwarded-Proto: https`, believed on the same terms.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -34,6 +37,34 @@ impl FromRequestParts<AppState> for ClientIp {
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(ClientIp(client_ip(peer, &parts.headers, &state.trusted_proxies)))
     }
+}
+
+/// Whether the client reached us over HTTPS: our own TLS, or a trusted proxy's.
+pub struct Https(pub bool);
+
+impl FromRequestParts<AppState> for Https {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let proxied = peer
+            .is_some_and(|p| state.trusted_proxies.contains(&normal(p)) && forwarded_https(&parts.headers));
+        Ok(Https(state.secure_cookies || proxied))
+    }
+}
+
+/// The proxy nearest us says the client spoke HTTPS (its value is the last one).
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 /// The client behind `peer`, given the proxies trusted to say who it is.
@@ -111,6 +142,16 @@ mod tests {
         assert_eq!(client_ip(ip("10.0.0.2"), &split, &proxies), ip("203.0.113.5"));
         // IPv4 through an IPv6 socket.
         assert_eq!(client_ip(ip("::ffff:10.0.0.2"), &h, &proxies), ip("203.0.113.5"));
+    }
+
+    #[test]
+    fn the_nearest_proxy_says_the_scheme() {
+        let mut h = HeaderMap::new();
+        assert!(!forwarded_https(&h));
+        h.append("x-forwarded-proto", HeaderValue::from_static("http, HTTPS"));
+        assert!(forwarded_https(&h));
+        h.append("x-forwarded-proto", HeaderValue::from_static("http"));
+        assert!(!forwarded_https(&h));
     }
 
     #[test]
