@@ -114,9 +114,13 @@ impl AdminUnits {
     }
 
     /// The built-in units plus the agency's published list, checking that
-    /// every predecessor and successor named is a known unit.
+    /// every predecessor and successor named is a known unit. A unit of the
+    /// agency's list replaces a built-in one of the same code: the
+    /// inspectorate may correct a name, and a later build that ships units
+    /// the agency had published must not make its stored list unusable.
     pub fn with_agency(agency: Vec<AdminUnit>) -> Result<Self, ValidationError> {
         let mut units = Self::builtin();
+        units.units.retain(|b| !agency.iter().any(|a| a.code == b.code));
         units.extend(agency)?;
         for u in &units.units {
             for link in [&u.predecessor, &u.successor].into_iter().flatten() {
@@ -222,6 +226,15 @@ mod tests {
         let dangling = r#"{"format":"kiemtra-admin-units/1","units":[
             {"code":"x","name_vi":"Xã A","kind":"xã","level":"commune","valid_from":"2025-07-01","predecessor":"nowhere"}]}"#;
         assert!(AdminUnits::builtin_and(dangling).is_err());
+    }
+
+    #[test]
+    fn the_agency_list_corrects_a_builtin_unit() {
+        let mut le_chan = AdminUnits::builtin().get("hp.le-chan").unwrap().clone();
+        le_chan.name_vi = "Quận Lê Chân (đã sửa)".into();
+        let units = AdminUnits::with_agency(vec![le_chan]).unwrap();
+        assert_eq!(units.all().len(), AdminUnits::builtin().all().len());
+        assert_eq!(units.get("hp.le-chan").unwrap().name_vi, "Quận Lê Chân (đã sửa)");
     }
 
     #[test]

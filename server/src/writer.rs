@@ -41,15 +41,17 @@ const META_CERT_SERIAL: &str = "certificate_serial";
 /// The agency's administrative units as last published (CBOR list).
 const META_AGENCY_UNITS: &str = "agency_units";
 
+/// How long a certificate is valid. Devices never compare it with their own
+/// clock to refuse syncing; it is printed information.
+const CERTIFICATE_DAYS: i64 = 365;
+
+/// The agency's administrative units as last published (none before the first).
 fn agency_units(db: &ServerDb) -> Result<Vec<AdminUnit>, ServerError> {
     match db.meta_bytes(META_AGENCY_UNITS)? {
         Some(bytes) => Ok(from_cbor("administrative units", &bytes)?),
         None => Ok(Vec::new()),
     }
 }
-/// How long a certificate is valid. Devices never compare it with their own
-/// clock to refuse syncing; it is printed information.
-const CERTIFICATE_DAYS: i64 = 365;
 
 /// The authenticated device a push comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
