@@ -518,10 +518,13 @@ fn attempt(server: &Server, forwarded_for: Option<&str>) -> u16 {
 
 /// Behind a reverse proxy every request comes from the proxy: named with
 /// `--trusted-proxy`, the guessing limit counts each forwarded client on its
-/// own, so one guesser does not lock every establishment out.
+/// own, so one guesser does not lock every establishment out; and when the
+/// proxy ends TLS, the establishment's cookie is `Secure` and the verify link
+/// printed on its minutes is `https://`.
 #[test]
 fn behind_a_trusted_proxy_the_limit_is_per_client() {
     let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
     let args = ["--portal-max-failures", "2", "--trusted-proxy", "127.0.0.1"];
     let server = Server::start(dir.path(), &args);
     let guesser = Some("203.0.113.5");
@@ -533,6 +536,41 @@ fn behind_a_trusted_proxy_the_limit_is_per_client() {
     // The guesser cannot shed the limit by writing an address of its own:
     // the proxy appends the real one, and only that is read.
     assert_eq!(attempt(&server, Some("192.0.2.99, 203.0.113.5")), 429);
+
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let code = seal(&s, &s.a, &lan, &leader, 9);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let opened = agent
+        .post(server.url("/portal"))
+        .header("X-Forwarded-For", "198.51.100.20")
+        .header("X-Forwarded-Proto", "https")
+        .send_form([("code", code.as_str())])
+        .unwrap();
+    assert_eq!(opened.status().as_u16(), 303);
+    let set_cookie = opened.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap();
+    let minutes = |proto: &str| {
+        agent
+            .get(server.url("/portal/minutes"))
+            .header("Cookie", cookie)
+            .header("X-Forwarded-Proto", proto)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    let host = server.url("").trim_start_matches("http://").to_string();
+    assert!(minutes("https").contains(&format!("https://{host}/verify/")));
+    assert!(minutes("http").contains(&format!("http://{host}/verify/")));
     server.stop();
 }
 
