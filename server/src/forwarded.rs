@@ -30,11 +30,7 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let peer = peer(parts).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(ClientIp(client_ip(peer, &parts.headers, &state.trusted_proxies)))
     }
 }
@@ -46,14 +42,18 @@ impl FromRequestParts<AppState> for Https {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let proxied = peer
+        let proxied = peer(parts)
             .is_some_and(|p| state.trusted_proxies.contains(&normal(p)) && forwarded_https(&parts.headers));
         Ok(Https(state.secure_cookies || proxied))
     }
+}
+
+/// The connected peer's address, when the server was started with connection info.
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// The proxy nearest us says the client spoke HTTPS (its value is the last one).

@@ -6,14 +6,18 @@
 use kiemtra_tests::Server;
 use serde_json::Value;
 
-fn admin(data: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(kiemtra_tests::server_binary())
+fn run_admin(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(kiemtra_tests::server_binary())
         .arg("admin")
         .arg("--data")
         .arg(data)
         .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn admin(data: &std::path::Path, args: &[&str]) -> String {
+    let out = run_admin(data, args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -159,13 +163,7 @@ fn targets_exports_and_register_from_the_demo_data() {
 }
 
 fn admin_fails(data: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(kiemtra_tests::server_binary())
-        .arg("admin")
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
+    let out = run_admin(data, args);
     assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8(out.stderr).unwrap()
 }

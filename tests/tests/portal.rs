@@ -136,15 +136,19 @@ impl Page {
     }
 }
 
+/// An HTTP client that shows every answer as it comes: no redirect followed, no status an error.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 impl Browser {
     fn new(server: &Server) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
         Browser {
-            agent,
+            agent: agent(),
             base: server.url(""),
             cookie: None,
         }
@@ -500,12 +504,7 @@ fn guessing_codes_is_limited_and_never_tells_whether_a_code_exists() {
 /// One wrong code from the portal's form, as the client `forwarded_for` (an
 /// `X-Forwarded-For` header) when given.
 fn attempt(server: &Server, forwarded_for: Option<&str>) -> u16 {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut req = agent.post(server.url("/portal"));
+    let mut req = agent().post(server.url("/portal"));
     if let Some(f) = forwarded_for {
         req = req.header("X-Forwarded-For", f);
     }
@@ -542,11 +541,7 @@ fn behind_a_trusted_proxy_the_limit_is_per_client() {
     lan.sync().unwrap();
     leader.sync().unwrap();
     let code = seal(&s, &s.a, &lan, &leader, 9);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = agent();
     let opened = agent
         .post(server.url("/portal"))
         .header("X-Forwarded-For", "198.51.100.20")

@@ -8,11 +8,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use sha2::{Digest, Sha256};
 
 use crate::db::ServerDb;
 use crate::error::ServerError;
-use crate::portal::session::cookie;
+use crate::portal::session::{cookie, token_key};
 use crate::writer::token_hash;
 
 pub const COOKIE: &str = "kiemtra_admin";
@@ -32,7 +31,7 @@ impl AdminSessions {
         let now = Instant::now();
         let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         s.retain(|_, (_, exp)| *exp > now);
-        s.insert(session_key(&token), (name, now + SESSION_TTL));
+        s.insert(token_key(&token), (name, now + SESSION_TTL));
         Ok(token)
     }
 
@@ -43,14 +42,14 @@ impl AdminSessions {
             self.sessions
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .remove(&session_key(&token));
+                .remove(&token_key(&token));
         }
     }
 
     fn by_cookie(&self, headers: &HeaderMap) -> Option<String> {
         let token = cookie(headers, COOKIE)?;
         let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        s.get(&session_key(&token))
+        s.get(&token_key(&token))
             .filter(|(_, exp)| *exp > Instant::now())
             .map(|(name, _)| name.clone())
     }
@@ -69,9 +68,4 @@ impl AdminSessions {
             None => Ok(None),
         }
     }
-}
-
-/// Sessions are kept by the token's hash: a memory dump holds no usable cookie.
-fn session_key(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
 }

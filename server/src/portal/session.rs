@@ -158,9 +158,9 @@ impl Portal {
     }
 }
 
-/// Sessions are looked up by the token's hash: a memory dump of the map
-/// does not hold usable cookies.
-fn token_key(token: &str) -> [u8; 32] {
+/// Sessions (the portal's and the overview's) are looked up by the token's
+/// hash: a memory dump of the map does not hold usable cookies.
+pub(crate) fn token_key(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
