@@ -11,7 +11,7 @@ import re
 
 import pytest
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 
 from browser import SCREENSHOTS, Browser, Server, admin, requested_urls, response_status, screenshot, wait
@@ -83,6 +83,11 @@ def _stale(element):
         return False
     except StaleElementReferenceException:
         return True
+    except WebDriverException:
+        # Asked in the middle of the navigation, Chromium can answer "Node with
+        # given id does not belong to the document" instead: not settled yet,
+        # so ask again on the next poll (the wait still times out if it never is).
+        return False
 
 
 def open_portal(driver, server, code):
