@@ -12,8 +12,8 @@ use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, Inspecto
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::template::TemplateRef;
 
+use crate::db::Read;
 use crate::error::ServerError;
-use crate::storage::OpLog;
 use crate::writer::{open_dir, Writer};
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +108,14 @@ pub enum AdminCommand {
     ListFacilities,
     /// Lists enrolled devices.
     ListDevices,
+    /// Checks that the inspection records (and grants, establishments, people,
+    /// templates) are what the operation log says; fails if not. With
+    /// `--repair`, rebuilds them from the log. The server checks (and repairs)
+    /// at every start too.
+    Check {
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 fn parse_kind(s: &str) -> Result<InspectionKind, String> {
@@ -146,12 +154,30 @@ pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
         )),
         e => e,
     })?;
-    let log: std::sync::Arc<dyn OpLog> = opened.log;
-    Writer::new(opened.db, log, opened.key)
+    Writer::new(opened.store, opened.key)
 }
 
 /// Runs one admin command; what it prints goes to `out`.
 pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Result<(), ServerError> {
+    if let AdminCommand::Check { repair } = cmd {
+        let store = open_writer(data)?.storage().clone();
+        let report = if repair {
+            crate::replay::check_and_repair(&*store)?
+        } else {
+            crate::replay::check(&*store)?
+        };
+        writeln!(out, "{report}")?;
+        return match (report.holds(), repair) {
+            (true, _) => Ok(()),
+            (false, true) => {
+                writeln!(out, "rebuilt from the log")?;
+                Ok(())
+            }
+            (false, false) => Err(ServerError::Conflict(
+                "the records are not the merge of the log; run again with --repair".into(),
+            )),
+        };
+    }
     let mut w = open_writer(data)?;
     match cmd {
         AdminCommand::CreateInspector { name, title, agency } => {
@@ -267,6 +293,7 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
                 writeln!(out, "{}\t{}\t{}\t{}", f.id, tax, f.address.unit, f.name)?;
             }
         }
+        AdminCommand::Check { .. } => {}
         AdminCommand::ListDevices => {
             for d in w.db().devices()? {
                 let inspector = w

@@ -20,9 +20,10 @@ use kiemtra_core::admin_units::AdminUnits;
 use crate::api;
 use crate::auth::{Auth, BodyLimit};
 use crate::commit::CommitHandle;
-use crate::db::ServerDb;
+use crate::db::{Read, ServerDb};
 use crate::error::ServerError;
-use crate::storage::{BlobStore, FsBlobStore, OpLog};
+use crate::server_key::ServerKey;
+use crate::storage::{BlobStore, FsBlobStore, Storage};
 use crate::writer::{open_dir, Writer};
 
 /// The folder of the data folder that holds uploaded blobs.
@@ -58,20 +59,18 @@ impl Default for Limits {
     }
 }
 
-/// What every handler shares. Handlers reach the log and the blobs only
-/// through their traits, so other engines can be plugged in.
+/// What every handler shares. Handlers reach the storage and the blobs only
+/// through their traits, so other engines can be plugged in; they read the
+/// committed state (`db`) and change it only through the writer.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Arc<ServerDb>,
-    pub log: Arc<dyn OpLog>,
     pub blobs: Arc<dyn BlobStore>,
     pub writer: CommitHandle,
     pub auth: Arc<Auth>,
     pub limits: Limits,
     /// Portal sessions and the limit on guessing access codes.
     pub portal: Arc<crate::portal::session::Portal>,
-    /// Overview sessions of officials.
-    pub admin_sessions: Arc<crate::overview::auth::AdminSessions>,
     /// Cookies get `Secure` when the server speaks HTTPS.
     pub secure_cookies: bool,
     /// The administrative units reports group by (built-in plus the agency's file).
@@ -85,27 +84,49 @@ impl AppState {
     /// `dir/blob-store`), seeds demo data once if asked, and starts the committer.
     pub fn open(dir: &Path, cache_bytes: u64, demo: bool) -> Result<Self, ServerError> {
         let opened = open_dir(dir, cache_bytes)?;
-        let log: Arc<dyn OpLog> = opened.log;
-        let mut writer = Writer::new(opened.db.clone(), log.clone(), opened.key)?;
-        // Published units change only through `admin publish-units`, which
-        // needs the server stopped: the set read now holds while it runs.
-        let units = writer.admin_units().clone();
-        if demo && crate::demo::seed(&mut writer, dir)? {
-            tracing::info!("demo data seeded");
-        }
-        writer.commit()?;
         // Not `dir/blobs`: sled keeps its own large values there, garbage-collects
         // by file name at open, and `Durability` fsyncs every file in it.
         let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
+        Self::on(opened.store, blobs, opened.key, demo.then_some(dir))
+    }
+
+    /// Serves `store` and `blobs`: checks that the records are the merge of
+    /// the log (rebuilding them if not), purges expired sessions, seeds demo
+    /// data into `demo` if given, and starts the committer.
+    pub fn on(
+        store: Arc<dyn Storage>,
+        blobs: Arc<dyn BlobStore>,
+        key: Arc<ServerKey>,
+        demo: Option<&Path>,
+    ) -> Result<Self, ServerError> {
+        let db = Arc::new(ServerDb::on(store.clone())?);
+        let report = crate::replay::check_and_repair(&*store)?;
+        if report.holds() {
+            tracing::info!(%report, "storage checked");
+        } else {
+            // Said where an operator looks, not only in the trace.
+            eprintln!("kiemtra-server: {report}; rebuilt them from the log");
+            tracing::warn!(%report, "records rebuilt from the log");
+        }
+        let mut writer = Writer::new(store, key)?;
+        let purged = writer.purge_sessions(chrono::Utc::now().timestamp())?;
+        if let Some(dir) = demo {
+            if crate::demo::seed(&mut writer, dir)? {
+                tracing::info!("demo data seeded");
+            }
+        }
+        writer.commit()?;
+        tracing::debug!(purged, "expired sessions purged");
+        // Published units change only through `admin publish-units`, which
+        // needs the server stopped: the set read now holds while it runs.
+        let units = writer.admin_units().clone();
         Ok(Self {
-            db: opened.db,
-            log,
+            db,
             blobs,
             writer: CommitHandle::start(writer)?,
             auth: Arc::new(Auth::default()),
             limits: Limits::default(),
             portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
-            admin_sessions: Arc::new(crate::overview::auth::AdminSessions::default()),
             secure_cookies: false,
             units: Arc::new(units),
             trusted_proxies: Arc::new(Vec::new()),

@@ -18,7 +18,7 @@ use kiemtra_core::sync::wire::{request_message, HEADER_NONCE, HEADER_SIGNATURE, 
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::db::DeviceRecord;
+use crate::db::{DeviceRecord, Read};
 use crate::error::ServerError;
 use crate::writer::Principal;
 

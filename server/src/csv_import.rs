@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kiemtra_core::facility::{FacilityKind, NewFacility};
 use kiemtra_core::ids::FacilityId;
 
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::Writer;
 

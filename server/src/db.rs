@@ -1,13 +1,13 @@
-//! The server's sled database: reference data the inspectorate publishes,
-//! enrolled devices, one-time enrolment codes, and the server's materialised
-//! inspection records.
+//! The typed view of the server's storage: what each table holds and how it
+//! is encoded (CBOR), for reading ([`Read`], on the committed state
+//! [`ServerDb`] or on the writer's [`View`] that includes its uncommitted
+//! changes) and for writing (typed puts into a [`Changeset`]).
 //!
-//! This module only reads and writes trees; durability comes from the
-//! operation log's `sync` (the log lives in the same sled database), which
-//! the single writer ([`crate::writer::Writer`]) calls before anything is
-//! acknowledged.
+//! Nothing here writes to the storage: only a commit does
+//! ([`crate::writer::Writer::commit`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use kiemtra_core::accident::Accident;
 use kiemtra_core::codec::{from_cbor, to_cbor};
@@ -20,6 +20,7 @@ use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::ServerError;
+use crate::storage::{Changeset, SledStorage, Storage, StorageError, Table};
 
 /// Format of the server's data folder; migrations go in `open`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -46,21 +47,6 @@ pub struct EnrolCode {
     pub used: bool,
 }
 
-pub struct ServerDb {
-    db: sled::Db,
-    meta: sled::Tree,
-    templates: sled::Tree,
-    facilities: sled::Tree,
-    inspectors: sled::Tree,
-    delegations: sled::Tree,
-    devices: sled::Tree,
-    codes: sled::Tree,
-    records: sled::Tree,
-    accidents: sled::Tree,
-    portal_codes: sled::Tree,
-    admin_tokens: sled::Tree,
-}
-
 /// What a portal access code opens: one inspection of one establishment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalGrant {
@@ -75,21 +61,182 @@ pub struct AdminToken {
     pub created_at: i64,
 }
 
+
+/// An enterprise's portal session: the grant its code opened, until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSession {
+    pub grant: PortalGrant,
+    /// Unix seconds, server clock: sessions outlive a restart, so not a monotonic instant.
+    pub expires_at: i64,
+}
+
+/// An official's overview session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSession {
+    pub name: String,
+    /// Unix seconds, server clock.
+    pub expires_at: i64,
+}
+
 fn template_key(r: &TemplateRef) -> String {
     format!("{}\0{:010}", r.id, r.version)
 }
 
+const FORMAT_KEY: &[u8] = b"format_version";
+
+fn decode<T: DeserializeOwned>(what: &'static str, v: &[u8]) -> Result<T, ServerError> {
+    Ok(from_cbor(what, v)?)
+}
+
+/// Typed reads, for the committed state and for the writer's view alike.
+pub trait Read {
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+
+    fn get<T: DeserializeOwned>(&self, table: Table, what: &'static str, key: &[u8]) -> Result<Option<T>, ServerError> {
+        match self.raw(table, key)? {
+            None => Ok(None),
+            Some(v) => Ok(Some(decode(what, &v)?)),
+        }
+    }
+
+    fn all<T: DeserializeOwned>(&self, table: Table, what: &'static str) -> Result<Vec<T>, ServerError> {
+        self.raw_all(table)?.iter().map(|(_, v)| decode(what, v)).collect()
+    }
+
+    fn template(&self, r: &TemplateRef) -> Result<Option<ChecklistTemplate>, ServerError> {
+        self.get(Table::Templates, "template", template_key(r).as_bytes())
+    }
+
+    /// The stored bytes of a template, to tell a re-publication from a change.
+    fn template_bytes(&self, r: &TemplateRef) -> Result<Option<Vec<u8>>, ServerError> {
+        Ok(self.raw(Table::Templates, template_key(r).as_bytes())?)
+    }
+
+    fn templates(&self) -> Result<Vec<ChecklistTemplate>, ServerError> {
+        self.all(Table::Templates, "template")
+    }
+
+    fn facility(&self, id: FacilityId) -> Result<Option<Facility>, ServerError> {
+        self.get(Table::Facilities, "facility", id.as_bytes())
+    }
+
+    fn facilities(&self) -> Result<Vec<Facility>, ServerError> {
+        self.all(Table::Facilities, "facility")
+    }
+
+    fn inspector(&self, id: InspectorId) -> Result<Option<Inspector>, ServerError> {
+        self.get(Table::Inspectors, "inspector", id.as_bytes())
+    }
+
+    fn inspectors(&self) -> Result<Vec<Inspector>, ServerError> {
+        self.all(Table::Inspectors, "inspector")
+    }
+
+    fn delegation(&self, id: DelegationId) -> Result<Option<Delegation>, ServerError> {
+        self.get(Table::Delegations, "delegation", id.as_bytes())
+    }
+
+    fn delegations(&self) -> Result<Vec<Delegation>, ServerError> {
+        self.all(Table::Delegations, "delegation")
+    }
+
+    /// The delegations `inspector` is a member of.
+    fn delegations_of(&self, inspector: InspectorId) -> Result<Vec<DelegationId>, ServerError> {
+        Ok(self
+            .delegations()?
+            .into_iter()
+            .filter(|d| d.role_of(inspector).is_some())
+            .map(|d| d.id)
+            .collect())
+    }
+
+    fn device(&self, id: DeviceId) -> Result<Option<DeviceRecord>, ServerError> {
+        self.get(Table::Devices, "device", id.as_bytes())
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, ServerError> {
+        self.all(Table::Devices, "device")
+    }
+
+    fn enrol_code(&self, code_hash: &[u8; 32]) -> Result<Option<EnrolCode>, ServerError> {
+        self.get(Table::EnrolCodes, "enrolment code", code_hash)
+    }
+
+    fn record(&self, id: InspectionId) -> Result<Option<InspectionRecord>, ServerError> {
+        self.get(Table::Records, "inspection record", id.as_bytes())
+    }
+
+    fn records(&self) -> Result<Vec<InspectionRecord>, ServerError> {
+        self.all(Table::Records, "inspection record")
+    }
+
+    fn accident(&self, id: AccidentId) -> Result<Option<Accident>, ServerError> {
+        self.get(Table::Accidents, "accident", id.as_bytes())
+    }
+
+    fn accidents(&self) -> Result<Vec<Accident>, ServerError> {
+        self.all(Table::Accidents, "accident")
+    }
+
+    /// The grant of an access code, by the code's SHA-256.
+    fn portal_grant(&self, code_hash: &[u8; 32]) -> Result<Option<PortalGrant>, ServerError> {
+        self.get(Table::PortalGrants, "portal grant", code_hash)
+    }
+
+    fn admin_token(&self, token_hash: &[u8; 32]) -> Result<Option<AdminToken>, ServerError> {
+        self.get(Table::AdminTokens, "admin token", token_hash)
+    }
+
+    fn portal_session(&self, key: &[u8; 32]) -> Result<Option<PortalSession>, ServerError> {
+        self.get(Table::PortalSessions, "portal session", key)
+    }
+
+    fn admin_session(&self, key: &[u8; 32]) -> Result<Option<AdminSession>, ServerError> {
+        self.get(Table::AdminSessions, "admin session", key)
+    }
+
+    fn meta_u64(&self, name: &str) -> Result<Option<u64>, ServerError> {
+        match self.raw(Table::Meta, name.as_bytes())? {
+            None => Ok(None),
+            Some(v) => <[u8; 8]>::try_from(v.as_slice())
+                .map(|b| Some(u64::from_be_bytes(b)))
+                .map_err(|_| ServerError::Storage(format!("meta {name} is unreadable"))),
+        }
+    }
+
+    fn meta_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, ServerError> {
+        Ok(self.raw(Table::Meta, name.as_bytes())?)
+    }
+
+    /// A marker in `meta`, for idempotent one-time set-up such as demo data.
+    fn flag(&self, name: &str) -> Result<bool, ServerError> {
+        Ok(self.raw(Table::Meta, name.as_bytes())?.is_some())
+    }
+}
+
+/// The committed state: what every handler but the writer reads.
+#[derive(Clone)]
+pub struct ServerDb {
+    store: Arc<dyn Storage>,
+}
+
 impl ServerDb {
+    /// Opens the embedded default, sled in the folder `dir`.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, ServerError> {
-        std::fs::create_dir_all(dir)?;
-        let db = kiemtra_core::sled_open::open(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
-        let meta = db.open_tree("meta")?;
-        match meta.get("format_version")? {
+        Self::on(Arc::new(SledStorage::open(dir, cache_bytes)?))
+    }
+
+    /// The typed view of `store`, checking (and on a new store writing) its format version.
+    pub fn on(store: Arc<dyn Storage>) -> Result<Self, ServerError> {
+        match store.get(Table::Meta, FORMAT_KEY)? {
             None => {
-                meta.insert("format_version", &FORMAT_VERSION.to_be_bytes())?;
+                let mut c = Changeset::new();
+                c.put(Table::Meta, FORMAT_KEY.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+                store.commit(c)?;
             }
             Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
+                let found = <[u8; 4]>::try_from(v.as_slice())
                     .map(u32::from_be_bytes)
                     .map_err(|_| ServerError::Storage("format version is unreadable".into()))?;
                 if found > FORMAT_VERSION {
@@ -99,206 +246,138 @@ impl ServerDb {
                 }
             }
         }
-        Ok(Self {
-            templates: db.open_tree("templates")?,
-            facilities: db.open_tree("facilities")?,
-            inspectors: db.open_tree("inspectors")?,
-            delegations: db.open_tree("delegations")?,
-            devices: db.open_tree("devices")?,
-            codes: db.open_tree("enrol_codes")?,
-            records: db.open_tree("records")?,
-            accidents: db.open_tree("accidents")?,
-            portal_codes: db.open_tree("portal_codes")?,
-            admin_tokens: db.open_tree("admin_tokens")?,
-            meta,
-            db,
-        })
+        Ok(Self { store })
     }
 
-    /// The sled database, for the operation log that shares it.
-    pub fn sled(&self) -> &sled::Db {
-        &self.db
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.store
+    }
+}
+
+impl Read for ServerDb {
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store.get(table, key)
     }
 
-    fn get<T: DeserializeOwned>(
-        tree: &sled::Tree,
-        what: &'static str,
-        key: &[u8],
-    ) -> Result<Option<T>, ServerError> {
-        match tree.get(key)? {
-            None => Ok(None),
-            Some(v) => Ok(Some(from_cbor(what, &v)?)),
+    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.store.scan(table)
+    }
+}
+
+/// The committed state with a changeset's writes on top: what the writer reads.
+pub struct View<'a> {
+    pub store: &'a dyn Storage,
+    pub changes: &'a Changeset,
+}
+
+impl Read for View<'_> {
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.changes.get(table, key) {
+            Some(v) => Ok(v.map(<[u8]>::to_vec)),
+            None => self.store.get(table, key),
         }
     }
 
-    fn put<T: Serialize>(
-        tree: &sled::Tree,
-        what: &'static str,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), ServerError> {
-        tree.insert(key, to_cbor(what, value)?)?;
-        Ok(())
-    }
-
-    fn all<T: DeserializeOwned>(tree: &sled::Tree, what: &'static str) -> Result<Vec<T>, ServerError> {
-        tree.iter().values().map(|v| Ok(from_cbor(what, &v?)?)).collect()
-    }
-
-    pub fn template(&self, r: &TemplateRef) -> Result<Option<ChecklistTemplate>, ServerError> {
-        Self::get(&self.templates, "template", template_key(r).as_bytes())
-    }
-
-    /// The stored bytes of a template, to tell a re-publication from a change.
-    pub fn template_bytes(&self, r: &TemplateRef) -> Result<Option<Vec<u8>>, ServerError> {
-        Ok(self.templates.get(template_key(r))?.map(|v| v.to_vec()))
-    }
-
-    pub fn put_template(&self, t: &ChecklistTemplate) -> Result<(), ServerError> {
-        Self::put(&self.templates, "template", template_key(&t.key()).as_bytes(), t)
-    }
-
-    pub fn templates(&self) -> Result<Vec<ChecklistTemplate>, ServerError> {
-        Self::all(&self.templates, "template")
-    }
-
-    pub fn facility(&self, id: FacilityId) -> Result<Option<Facility>, ServerError> {
-        Self::get(&self.facilities, "facility", id.as_bytes())
-    }
-
-    pub fn put_facility(&self, f: &Facility) -> Result<(), ServerError> {
-        Self::put(&self.facilities, "facility", f.id.as_bytes(), f)
-    }
-
-    pub fn facilities(&self) -> Result<Vec<Facility>, ServerError> {
-        Self::all(&self.facilities, "facility")
-    }
-
-    pub fn inspector(&self, id: InspectorId) -> Result<Option<Inspector>, ServerError> {
-        Self::get(&self.inspectors, "inspector", id.as_bytes())
-    }
-
-    pub fn put_inspector(&self, i: &Inspector) -> Result<(), ServerError> {
-        Self::put(&self.inspectors, "inspector", i.id.as_bytes(), i)
-    }
-
-    pub fn inspectors(&self) -> Result<Vec<Inspector>, ServerError> {
-        Self::all(&self.inspectors, "inspector")
-    }
-
-    pub fn delegation(&self, id: DelegationId) -> Result<Option<Delegation>, ServerError> {
-        Self::get(&self.delegations, "delegation", id.as_bytes())
-    }
-
-    pub fn put_delegation(&self, d: &Delegation) -> Result<(), ServerError> {
-        Self::put(&self.delegations, "delegation", d.id.as_bytes(), d)
-    }
-
-    pub fn delegations(&self) -> Result<Vec<Delegation>, ServerError> {
-        Self::all(&self.delegations, "delegation")
-    }
-
-    /// The delegations `inspector` is a member of.
-    pub fn delegations_of(&self, inspector: InspectorId) -> Result<Vec<DelegationId>, ServerError> {
-        Ok(self
-            .delegations()?
-            .into_iter()
-            .filter(|d| d.role_of(inspector).is_some())
-            .map(|d| d.id)
-            .collect())
-    }
-
-    pub fn device(&self, id: DeviceId) -> Result<Option<DeviceRecord>, ServerError> {
-        Self::get(&self.devices, "device", id.as_bytes())
-    }
-
-    pub fn put_device(&self, d: &DeviceRecord) -> Result<(), ServerError> {
-        Self::put(&self.devices, "device", d.device.as_bytes(), d)
-    }
-
-    pub fn devices(&self) -> Result<Vec<DeviceRecord>, ServerError> {
-        Self::all(&self.devices, "device")
-    }
-
-    pub fn enrol_code(&self, code_hash: &[u8; 32]) -> Result<Option<EnrolCode>, ServerError> {
-        Self::get(&self.codes, "enrolment code", code_hash)
-    }
-
-    pub fn put_enrol_code(&self, code_hash: &[u8; 32], c: &EnrolCode) -> Result<(), ServerError> {
-        Self::put(&self.codes, "enrolment code", code_hash, c)
-    }
-
-    pub fn record(&self, id: InspectionId) -> Result<Option<InspectionRecord>, ServerError> {
-        Self::get(&self.records, "inspection record", id.as_bytes())
-    }
-
-    pub fn put_record(&self, r: &InspectionRecord) -> Result<(), ServerError> {
-        Self::put(&self.records, "inspection record", r.inspection.id.as_bytes(), r)
-    }
-
-    pub fn records(&self) -> Result<Vec<InspectionRecord>, ServerError> {
-        Self::all(&self.records, "inspection record")
-    }
-
-    pub fn accident(&self, id: AccidentId) -> Result<Option<Accident>, ServerError> {
-        Self::get(&self.accidents, "accident", id.as_bytes())
-    }
-
-    pub fn put_accident(&self, a: &Accident) -> Result<(), ServerError> {
-        Self::put(&self.accidents, "accident", a.id.as_bytes(), a)
-    }
-
-    pub fn accidents(&self) -> Result<Vec<Accident>, ServerError> {
-        Self::all(&self.accidents, "accident")
-    }
-
-    /// The grant of an access code, by the code's SHA-256.
-    pub fn portal_grant(&self, code_hash: &[u8; 32]) -> Result<Option<PortalGrant>, ServerError> {
-        Self::get(&self.portal_codes, "portal grant", code_hash)
-    }
-
-    pub fn put_portal_grant(&self, code_hash: &[u8; 32], g: &PortalGrant) -> Result<(), ServerError> {
-        Self::put(&self.portal_codes, "portal grant", code_hash, g)
-    }
-
-    pub fn admin_token(&self, token_hash: &[u8; 32]) -> Result<Option<AdminToken>, ServerError> {
-        Self::get(&self.admin_tokens, "admin token", token_hash)
-    }
-
-    pub fn put_admin_token(&self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
-        Self::put(&self.admin_tokens, "admin token", token_hash, t)
-    }
-
-    pub fn meta_u64(&self, name: &str) -> Result<Option<u64>, ServerError> {
-        match self.meta.get(name)? {
-            None => Ok(None),
-            Some(v) => <[u8; 8]>::try_from(v.as_ref())
-                .map(|b| Some(u64::from_be_bytes(b)))
-                .map_err(|_| ServerError::Storage(format!("meta {name} is unreadable"))),
+    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let mut all: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
+            self.store.scan(table)?.into_iter().collect();
+        for (k, v) in self.changes.writes_to(table) {
+            match v {
+                Some(v) => all.insert(k.to_vec(), v.to_vec()),
+                None => all.remove(k),
+            };
         }
+        Ok(all.into_iter().collect())
     }
+}
 
-    pub fn set_meta_u64(&self, name: &str, v: u64) -> Result<(), ServerError> {
-        self.meta.insert(name, &v.to_be_bytes())?;
+fn encoded<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, ServerError> {
+    Ok(to_cbor(what, value)?)
+}
+
+/// Typed writes: what each table holds, encoded as [`Read`] decodes it.
+impl Changeset {
+    pub fn put_template(&mut self, t: &ChecklistTemplate) -> Result<(), ServerError> {
+        let v = encoded("template", t)?;
+        self.put(Table::Templates, template_key(&t.key()).into_bytes(), v);
         Ok(())
     }
 
-    pub fn meta_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, ServerError> {
-        Ok(self.meta.get(name)?.map(|v| v.to_vec()))
-    }
-
-    pub fn set_meta_bytes(&self, name: &str, v: &[u8]) -> Result<(), ServerError> {
-        self.meta.insert(name, v)?;
+    pub fn put_facility(&mut self, f: &Facility) -> Result<(), ServerError> {
+        let v = encoded("facility", f)?;
+        self.put(Table::Facilities, f.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    /// A marker in `meta`, for idempotent one-time set-up such as demo data.
-    pub fn flag(&self, name: &str) -> Result<bool, ServerError> {
-        Ok(self.meta.get(name)?.is_some())
+    pub fn put_inspector(&mut self, i: &Inspector) -> Result<(), ServerError> {
+        let v = encoded("inspector", i)?;
+        self.put(Table::Inspectors, i.id.as_bytes().to_vec(), v);
+        Ok(())
     }
 
-    pub fn set_flag(&self, name: &str) -> Result<(), ServerError> {
-        self.meta.insert(name, &[1u8])?;
+    pub fn put_delegation(&mut self, d: &Delegation) -> Result<(), ServerError> {
+        let v = encoded("delegation", d)?;
+        self.put(Table::Delegations, d.id.as_bytes().to_vec(), v);
         Ok(())
+    }
+
+    pub fn put_device(&mut self, d: &DeviceRecord) -> Result<(), ServerError> {
+        let v = encoded("device", d)?;
+        self.put(Table::Devices, d.device.as_bytes().to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_enrol_code(&mut self, code_hash: &[u8; 32], c: &EnrolCode) -> Result<(), ServerError> {
+        let v = encoded("enrolment code", c)?;
+        self.put(Table::EnrolCodes, code_hash.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_record(&mut self, r: &InspectionRecord) -> Result<(), ServerError> {
+        let v = encoded("inspection record", r)?;
+        self.put(Table::Records, r.inspection.id.as_bytes().to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_accident(&mut self, a: &Accident) -> Result<(), ServerError> {
+        let v = encoded("accident", a)?;
+        self.put(Table::Accidents, a.id.as_bytes().to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_portal_grant(&mut self, code_hash: &[u8; 32], g: &PortalGrant) -> Result<(), ServerError> {
+        let v = encoded("portal grant", g)?;
+        self.put(Table::PortalGrants, code_hash.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_admin_token(&mut self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
+        let v = encoded("admin token", t)?;
+        self.put(Table::AdminTokens, token_hash.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_portal_session(&mut self, key: &[u8; 32], s: &PortalSession) -> Result<(), ServerError> {
+        let v = encoded("portal session", s)?;
+        self.put(Table::PortalSessions, key.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_admin_session(&mut self, key: &[u8; 32], s: &AdminSession) -> Result<(), ServerError> {
+        let v = encoded("admin session", s)?;
+        self.put(Table::AdminSessions, key.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn set_meta_u64(&mut self, name: &str, v: u64) {
+        self.put(Table::Meta, name.as_bytes().to_vec(), v.to_be_bytes().to_vec());
+    }
+
+    pub fn set_meta_bytes(&mut self, name: &str, v: &[u8]) {
+        self.put(Table::Meta, name.as_bytes().to_vec(), v.to_vec());
+    }
+
+    pub fn set_flag(&mut self, name: &str) {
+        self.put(Table::Meta, name.as_bytes().to_vec(), vec![1u8]);
     }
 }

@@ -5,8 +5,9 @@
 //! - `auth`: challenges, sessions and the signed-request extractor.
 //! - `commit`: group commit, the thread that owns the writer.
 //! - `writer`: the single writer: push checks, enrolment, reference data.
-//! - `db`: the sled trees of reference data, devices and inspection records.
-//! - `storage`: the `OpLog` and `BlobStore` traits and their embedded defaults (sled, `DATA/blob-store/`).
+//! - `db`: the typed view of the storage: what each table holds, typed reads and writes.
+//! - `storage`: the `Storage` interface (one atomic changeset per commit), its engines (sled, memory) and their conformance suite; the `BlobStore` trait and `DATA/blob-store/`.
+//! - `replay`: the check that the records are the merge of the log, and the rebuild.
 //! - `server_key`: the server's certificate-signing key.
 //! - `cbor`: CBOR bodies in and out.
 //! - `admin`, `csv_import`, `accident_import`: the admin CLI.
@@ -34,6 +35,7 @@ pub mod forwarded;
 pub mod html;
 pub mod overview;
 pub mod portal;
+pub mod replay;
 pub mod server_key;
 pub mod storage;
 pub mod writer;

@@ -3,11 +3,20 @@
 //! it can never race with another push. The HTTP server runs it on the
 //! committer thread (`crate::commit`); the admin CLI uses it directly.
 //!
-//! Nothing a writer method does is durable until [`Writer::commit`] returns.
+//! A writer method only adds to the writer's [`Changeset`] (and reads through
+//! it, so later work sees earlier work of the same group); nothing reaches
+//! the storage until [`Writer::commit`], which applies the changeset as one
+//! atomic, durable unit. A job (one request) that fails is rolled back to its
+//! savepoint, so the group's other jobs commit without any half of it.
+//!
+//! The writer caches reference data and records. Every write to them goes
+//! through this writer, and the caches are dropped whenever a job or a
+//! commit fails, so they never hold what the storage does not.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use kiemtra_core::accident::{Accident, Declarant, NewAccident};
@@ -28,10 +37,13 @@ use kiemtra_core::sync::wire::{
 use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use sha2::{Digest, Sha256};
 
-use crate::db::{AdminToken, DeviceRecord, EnrolCode, PortalGrant, ServerDb};
+use crate::db::{
+    AdminSession, AdminToken, DeviceRecord, EnrolCode, PortalGrant, PortalSession, Read, ServerDb, View,
+};
 use crate::error::ServerError;
+use crate::portal::session::token_key;
 use crate::server_key::ServerKey;
-use crate::storage::{NewEntry, OpLog, Scope, SledOpLog};
+use crate::storage::{Changeset, NewEntry, Receipt, Savepoint, Scope, SledStorage, Storage, Table};
 
 const META_SERVER_DEVICE: &str = "server_device";
 /// Inspection records the writer keeps decoded.
@@ -46,7 +58,7 @@ const META_AGENCY_UNITS: &str = "agency_units";
 const CERTIFICATE_DAYS: i64 = 365;
 
 /// The agency's administrative units as last published (none before the first).
-fn agency_units(db: &ServerDb) -> Result<Vec<AdminUnit>, ServerError> {
+fn agency_units(db: &impl Read) -> Result<Vec<AdminUnit>, ServerError> {
     match db.meta_bytes(META_AGENCY_UNITS)? {
         Some(bytes) => Ok(from_cbor("administrative units", &bytes)?),
         None => Ok(Vec::new()),
@@ -66,6 +78,72 @@ fn refuse(kind: RefusalKind, reason: impl Into<String>) -> Refusal {
     (kind, reason.into())
 }
 
+/// Why an operation was not accepted: it is wrong (a refusal the device
+/// keeps), or the server could not check it (the request fails and the
+/// device retries; nothing is said about the operation).
+enum Rejection {
+    Refused(Refusal),
+    Failed(ServerError),
+}
+
+impl From<Refusal> for Rejection {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<ServerError> for Rejection {
+    fn from(e: ServerError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// Where an operation is, or will be once the group commits.
+#[derive(Debug, Clone, Copy)]
+enum LogPlace {
+    Committed(u64),
+    /// Position among the log entries of the writer's changeset.
+    Pending(usize),
+}
+
+/// A push's answers, before the commit numbers the accepted operations.
+#[derive(Debug)]
+pub struct PushDraft {
+    results: Vec<PushResult>,
+    /// Results whose number is a pending log position.
+    pending: Vec<(usize, usize)>,
+}
+
+impl PushDraft {
+    /// The answers, with the numbers the commit gave.
+    pub fn resolve(mut self, receipt: &Receipt) -> Result<Vec<PushResult>, ServerError> {
+        for (i, pos) in self.pending {
+            let seq = *receipt
+                .seqs
+                .get(pos)
+                .ok_or_else(|| ServerError::Storage("the commit numbered fewer entries than appended".into()))?;
+            match &mut self.results[i].outcome {
+                PushOutcome::Accepted { server_seq } | PushOutcome::Duplicate { server_seq } => *server_seq = seq,
+                PushOutcome::Refused { .. } => {}
+            }
+        }
+        Ok(self.results)
+    }
+
+    /// The answers so far; accepted and duplicate ones are numbered 0 until
+    /// resolved (demo data checks only that everything was accepted).
+    pub fn results(&self) -> &[PushResult] {
+        &self.results
+    }
+
+    /// The refusals, which need no commit to be known.
+    pub fn refusals(&self) -> impl Iterator<Item = &PushResult> {
+        self.results
+            .iter()
+            .filter(|r| matches!(r.outcome, PushOutcome::Refused { .. }))
+    }
+}
+
 /// Which refusal a core error is.
 fn refusal_of(e: kiemtra_core::Error) -> Refusal {
     use kiemtra_core::Error as E;
@@ -77,23 +155,21 @@ fn refusal_of(e: kiemtra_core::Error) -> Refusal {
     (kind, e.to_string())
 }
 
-fn storage_refusal(e: ServerError) -> Refusal {
-    // A storage failure is not the operation's fault; the device retries it later.
-    (
-        RefusalKind::NotFound,
-        format!("the server could not check it: {e}"),
-    )
-}
-
 pub struct Writer {
-    db: Arc<ServerDb>,
-    log: Arc<dyn OpLog>,
+    store: Arc<dyn Storage>,
     key: Arc<ServerKey>,
+    /// Everything written since the last commit.
+    changes: Changeset,
+    /// The savepoint of the job under way.
+    job: Option<Savepoint>,
+    /// Set when a failure left the writer's state (counters, units, caches)
+    /// possibly ahead of the storage: reloaded before the next job.
+    stale: bool,
     server_device: DeviceId,
     next_server_seq: u64,
     units: AdminUnits,
-    // Reference data only the admin CLI changes (with the server stopped) or
-    // this writer itself: safe to cache for the writer's lifetime.
+    // Reference data that only this writer changes: every put updates the
+    // cache, every failure drops it.
     templates: HashMap<TemplateRef, Arc<ChecklistTemplate>>,
     delegations: HashMap<DelegationId, Arc<Delegation>>,
     facility_kinds: HashMap<FacilityId, FacilityKind>,
@@ -104,21 +180,22 @@ pub struct Writer {
 
 /// The opened storage of a data folder.
 pub struct Opened {
-    pub db: Arc<ServerDb>,
-    pub log: Arc<SledOpLog>,
+    pub store: Arc<dyn Storage>,
     pub key: Arc<ServerKey>,
 }
 
-/// Opens the database, the log and the server key of a data folder.
+/// Opens the storage (sled, the embedded default) and the server key of a data folder.
 pub fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, ServerError> {
-    let db = Arc::new(ServerDb::open(dir, cache_bytes)?);
-    let log = Arc::new(SledOpLog::open(db.sled(), dir)?);
+    let store: Arc<dyn Storage> = Arc::new(SledStorage::open(dir, cache_bytes)?);
     let key = Arc::new(ServerKey::open(dir)?);
-    Ok(Opened { db, log, key })
+    Ok(Opened { store, key })
 }
 
 impl Writer {
-    pub fn new(db: Arc<ServerDb>, log: Arc<dyn OpLog>, key: Arc<ServerKey>) -> Result<Self, ServerError> {
+    pub fn new(store: Arc<dyn Storage>, key: Arc<ServerKey>) -> Result<Self, ServerError> {
+        // Checks the format version (and writes it on a new store).
+        let db = ServerDb::on(store.clone())?;
+        let mut changes = Changeset::new();
         let server_device = match db.meta_bytes(META_SERVER_DEVICE)? {
             Some(b) => DeviceId::from_bytes(
                 <[u8; 16]>::try_from(b.as_slice())
@@ -126,16 +203,18 @@ impl Writer {
             ),
             None => {
                 let id = DeviceId::new();
-                db.set_meta_bytes(META_SERVER_DEVICE, id.as_bytes())?;
+                changes.set_meta_bytes(META_SERVER_DEVICE, id.as_bytes());
                 id
             }
         };
         let next_server_seq = db.meta_u64(META_SERVER_SEQ)?.unwrap_or(0) + 1;
         let units = AdminUnits::with_agency(agency_units(&db)?)?;
-        let w = Self {
-            db,
-            log,
+        let mut w = Self {
+            store,
             key,
+            changes,
+            job: None,
+            stale: false,
             server_device,
             next_server_seq,
             units,
@@ -148,14 +227,69 @@ impl Writer {
         Ok(w)
     }
 
+    /// The committed state with this writer's uncommitted changes on top.
+    pub fn db(&self) -> View<'_> {
+        View {
+            store: &*self.store,
+            changes: &self.changes,
+        }
+    }
+
+    /// The uncommitted changes, for set-up code that writes a table directly
+    /// (demo data); everything else goes through the writer's methods.
+    pub fn changes(&mut self) -> &mut Changeset {
+        &mut self.changes
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.store
+    }
+
+    /// Starts a job: what it writes can be rolled back alone.
+    pub fn begin_job(&mut self) -> Result<(), ServerError> {
+        if self.stale {
+            self.reload()?;
+        }
+        self.job = Some(self.changes.savepoint());
+        Ok(())
+    }
+
+    /// Ends the job: kept if it succeeded, rolled back (with the writer's
+    /// state and caches) if it failed.
+    pub fn end_job(&mut self, succeeded: bool) {
+        let Some(sp) = self.job.take() else {
+            return;
+        };
+        if succeeded {
+            self.changes.release();
+        } else {
+            self.changes.rollback(sp);
+            if self.reload().is_err() {
+                self.stale = true;
+            }
+        }
+    }
+
+    /// Reads the writer's state again from the storage and its changeset,
+    /// and drops the caches.
+    fn reload(&mut self) -> Result<(), ServerError> {
+        self.templates.clear();
+        self.delegations.clear();
+        self.facility_kinds.clear();
+        self.records.clear();
+        let db = self.db();
+        let next_server_seq = db.meta_u64(META_SERVER_SEQ)?.unwrap_or(0) + 1;
+        let units = AdminUnits::with_agency(agency_units(&db)?)?;
+        self.next_server_seq = next_server_seq;
+        self.units = units;
+        self.stale = false;
+        Ok(())
+    }
+
     /// Whether the inspectorate has published anything yet (templates,
     /// people, facilities: every device's work depends on some of it).
     pub fn has_published(&self) -> bool {
         self.next_server_seq > 1
-    }
-
-    pub fn db(&self) -> &ServerDb {
-        &self.db
     }
 
     /// An inspection record, from the cache or the database.
@@ -163,7 +297,7 @@ impl Writer {
         if let Some(r) = self.records.get(&id) {
             return Ok(Some(r.clone()));
         }
-        let r = self.db.record(id)?;
+        let r = self.db().record(id)?;
         if let Some(r) = &r {
             self.cache_record(r.clone());
         }
@@ -175,13 +309,13 @@ impl Writer {
     fn take_record(&mut self, id: InspectionId) -> Result<Option<InspectionRecord>, ServerError> {
         match self.records.remove(&id) {
             Some(r) => Ok(Some(r)),
-            None => self.db.record(id),
+            None => self.db().record(id),
         }
     }
 
     /// Writes a record (durable at the next commit) and keeps it cached.
     fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
-        self.db.put_record(&r)?;
+        self.changes.put_record(&r)?;
         self.cache_record(r);
         Ok(())
     }
@@ -202,13 +336,33 @@ impl Writer {
         self.key.public_key()
     }
 
-    /// Makes every change so far durable.
-    pub fn commit(&self) -> Result<(), ServerError> {
-        Ok(self.log.sync()?)
+    /// Applies every change so far to the storage, atomically and durably.
+    /// On failure nothing was applied (or, if the engine cannot tell, the
+    /// devices' retries find out), and the writer starts again from the storage.
+    pub fn commit(&mut self) -> Result<Receipt, ServerError> {
+        let changes = std::mem::take(&mut self.changes);
+        self.job = None;
+        match self.store.commit(changes) {
+            Ok(receipt) => Ok(receipt),
+            Err(e) => {
+                if self.reload().is_err() {
+                    self.stale = true;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Where an operation is in the log, committed or in this changeset.
+    fn place_of(&self, op: OpId) -> Result<Option<LogPlace>, ServerError> {
+        if let Some(pos) = self.changes.position_of(op) {
+            return Ok(Some(LogPlace::Pending(pos)));
+        }
+        Ok(self.store.seq_of(op)?.map(LogPlace::Committed))
     }
 
     /// Appends a server-authored operation to the log, for the devices to pull.
-    fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<u64, ServerError> {
+    fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<(), ServerError> {
         let op = Operation {
             id: OpId::new(),
             device: self.server_device,
@@ -218,33 +372,30 @@ impl Writer {
             payload,
         };
         let bytes = to_cbor("operation", &op)?;
-        let seqs = self.log.append(vec![NewEntry {
+        self.changes.append(NewEntry {
             op: op.id,
             scope,
             bytes,
-        }])?;
-        self.db.set_meta_u64(META_SERVER_SEQ, self.next_server_seq)?;
+        });
+        self.changes.set_meta_u64(META_SERVER_SEQ, self.next_server_seq);
         self.next_server_seq += 1;
-        seqs.first()
-            .copied()
-            .ok_or_else(|| ServerError::Storage("the log appended nothing".into()))
+        Ok(())
     }
 
     /// Publishes a template. Republishing the same content is a no-op
     /// (returns false); the same id and version with other content is refused.
     pub fn publish_template(&mut self, t: &ChecklistTemplate) -> Result<bool, ServerError> {
         let bytes = to_cbor("template", t)?;
-        match self.db.template_bytes(&t.key())? {
+        match self.db().template_bytes(&t.key())? {
             Some(existing) if existing == bytes => Ok(false),
             Some(_) => Err(ServerError::Conflict(format!(
                 "template {} v{} is already published with other content; publish a new version instead",
                 t.id, t.version
             ))),
             None => {
-                // Operation first, as in `publish_units`: a crash in between
-                // leaves the template unstored, to be published again.
+                // The operation and the stored template commit together.
                 self.server_op(Payload::PublishTemplate(t.clone()), Scope::Everyone)?;
-                self.db.put_template(t)?;
+                self.changes.put_template(t)?;
                 Ok(true)
             }
         }
@@ -262,14 +413,14 @@ impl Writer {
     }
 
     pub fn put_inspector(&mut self, i: &Inspector) -> Result<(), ServerError> {
-        self.db.put_inspector(i)?;
+        self.changes.put_inspector(i)?;
         self.server_op(Payload::PutInspector(i.clone()), Scope::Everyone)?;
         Ok(())
     }
 
     /// Registers or updates a facility (the inspectorate's list).
     pub fn put_facility(&mut self, f: &Facility) -> Result<(), ServerError> {
-        self.db.put_facility(f)?;
+        self.changes.put_facility(f)?;
         self.facility_kinds.insert(f.id, f.kind);
         self.server_op(Payload::PutFacility(f.clone()), Scope::Everyone)?;
         Ok(())
@@ -288,18 +439,16 @@ impl Writer {
         AdminUnits::check_replaces(&previous, &units)?;
         let checked = AdminUnits::with_agency(units.clone())?;
         let bytes = to_cbor("administrative units", &units)?;
-        // The operation before the stored list: sled recovers a prefix of its
-        // writes, so a crash in between leaves the list unstored and a second
-        // publication sends it again, rather than a stored list no device gets.
+        // The operation and the stored list commit together.
         self.server_op(Payload::PublishAdminUnits { units }, Scope::Everyone)?;
-        self.db.set_meta_bytes(META_AGENCY_UNITS, &bytes)?;
+        self.changes.set_meta_bytes(META_AGENCY_UNITS, &bytes);
         self.units = checked;
         Ok(true)
     }
 
     /// The agency's list as last published (empty before the first).
     pub fn agency_units(&self) -> Result<Vec<AdminUnit>, ServerError> {
-        agency_units(&self.db)
+        agency_units(&self.db())
     }
 
     pub fn admin_units(&self) -> &AdminUnits {
@@ -315,7 +464,7 @@ impl Writer {
         secretary: Option<InspectorId>,
     ) -> Result<Delegation, ServerError> {
         for id in std::iter::once(&leader).chain(members).chain(secretary.iter()) {
-            if self.db.inspector(*id)?.is_none() {
+            if self.db().inspector(*id)?.is_none() {
                 return Err(ServerError::NotFound(format!("inspector {id}")));
             }
         }
@@ -338,7 +487,7 @@ impl Writer {
     }
 
     pub fn put_delegation(&mut self, d: &Delegation) -> Result<(), ServerError> {
-        self.db.put_delegation(d)?;
+        self.changes.put_delegation(d)?;
         self.delegations.insert(d.id, Arc::new(d.clone()));
         self.server_op(Payload::PutDelegation(d.clone()), Scope::Everyone)?;
         Ok(())
@@ -372,7 +521,7 @@ impl Writer {
         date: NaiveDate,
     ) -> Result<Inspection, ServerError> {
         let a = self
-            .db
+            .db()
             .accident(accident)?
             .ok_or_else(|| ServerError::NotFound(format!("accident {accident}")))?;
         let facility = a.facility.ok_or_else(|| {
@@ -442,12 +591,12 @@ impl Writer {
     /// Records a declared accident.
     pub fn declare_accident(&mut self, new: NewAccident, by: Declarant) -> Result<Accident, ServerError> {
         if let Some(f) = new.facility {
-            if self.db.facility(f)?.is_none() {
+            if self.db().facility(f)?.is_none() {
                 return Err(ServerError::NotFound(format!("facility {f}")));
             }
         }
         let a = new.validate(AccidentId::new(), by, Utc::now(), &self.units)?;
-        self.db.put_accident(&a)?;
+        self.changes.put_accident(&a)?;
         Ok(a)
     }
 
@@ -496,13 +645,14 @@ impl Writer {
         record.check(&op, &ctx)?;
         record.merge(&op);
         let bytes = to_cbor("operation", &op)?;
-        self.put_record(record.clone())?;
-        self.log.append(vec![NewEntry {
+        let scope = Scope::Delegation(record.inspection.delegation);
+        self.put_record(record)?;
+        self.changes.append(NewEntry {
             op: op.id,
-            scope: Scope::Delegation(record.inspection.delegation),
+            scope,
             bytes,
-        }])?;
-        self.db.set_meta_u64(META_SERVER_SEQ, self.next_server_seq)?;
+        });
+        self.changes.set_meta_u64(META_SERVER_SEQ, self.next_server_seq);
         self.next_server_seq += 1;
         Ok(op.id)
     }
@@ -513,7 +663,7 @@ impl Writer {
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).map_err(|e| ServerError::Storage(format!("random source: {e}")))?;
         let token = hex::encode(bytes);
-        self.db.put_admin_token(
+        self.changes.put_admin_token(
             &token_hash(&token),
             &AdminToken {
                 name,
@@ -523,10 +673,71 @@ impl Writer {
         Ok(token)
     }
 
+    /// Opens an enterprise's portal session on `grant`, for `ttl`; returns
+    /// the cookie's token (only its hash is stored).
+    pub fn open_portal_session(&mut self, grant: PortalGrant, ttl: Duration) -> Result<String, ServerError> {
+        let token = session_token()?;
+        let session = PortalSession {
+            grant,
+            expires_at: expiry(ttl),
+        };
+        self.changes.put_portal_session(&token_key(&token), &session)?;
+        Ok(token)
+    }
+
+    pub fn close_portal_session(&mut self, token: &str) {
+        self.changes.delete(Table::PortalSessions, token_key(token).to_vec());
+    }
+
+    /// Opens an official's overview session, for `ttl`; returns the cookie's token.
+    pub fn open_admin_session(&mut self, name: &str, ttl: Duration) -> Result<String, ServerError> {
+        let token = session_token()?;
+        let session = AdminSession {
+            name: name.to_string(),
+            expires_at: expiry(ttl),
+        };
+        self.changes.put_admin_session(&token_key(&token), &session)?;
+        Ok(token)
+    }
+
+    pub fn close_admin_session(&mut self, token: &str) {
+        self.changes.delete(Table::AdminSessions, token_key(token).to_vec());
+    }
+
+    /// Deletes the sessions that expired before `now` (Unix seconds); returns how many.
+    pub fn purge_sessions(&mut self, now: i64) -> Result<usize, ServerError> {
+        let mut n = 0;
+        let portal: Vec<(Vec<u8>, PortalSession)> = self
+            .db()
+            .raw_all(Table::PortalSessions)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, from_cbor("portal session", &v)?)))
+            .collect::<Result<_, ServerError>>()?;
+        for (k, s) in portal {
+            if s.expires_at <= now {
+                self.changes.delete(Table::PortalSessions, k);
+                n += 1;
+            }
+        }
+        let admin: Vec<(Vec<u8>, AdminSession)> = self
+            .db()
+            .raw_all(Table::AdminSessions)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, from_cbor("admin session", &v)?)))
+            .collect::<Result<_, ServerError>>()?;
+        for (k, s) in admin {
+            if s.expires_at <= now {
+                self.changes.delete(Table::AdminSessions, k);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Issues a one-time enrolment code for `inspector`, valid `valid_hours`
     /// (0 gives a code that has already expired, for tests).
     pub fn enrol_code(&mut self, inspector: InspectorId, valid_hours: u32) -> Result<String, ServerError> {
-        if self.db.inspector(inspector)?.is_none() {
+        if self.db().inspector(inspector)?.is_none() {
             return Err(ServerError::NotFound(format!("inspector {inspector}")));
         }
         let mut raw = [0u8; 20];
@@ -541,7 +752,7 @@ impl Writer {
             .collect::<Vec<_>>()
             .join("-");
         let expires_at = Utc::now().timestamp() + i64::from(valid_hours) * 3600;
-        self.db.put_enrol_code(
+        self.changes.put_enrol_code(
             &code_hash(&code),
             &EnrolCode {
                 inspector,
@@ -556,7 +767,7 @@ impl Writer {
     pub fn enrol(&mut self, req: &EnrolRequest) -> Result<EnrolResponse, ServerError> {
         let hash = code_hash(&req.code);
         let bad_code = || ServerError::forbidden("code_invalid", "the enrolment code is not valid");
-        let mut code = self.db.enrol_code(&hash)?.ok_or_else(bad_code)?;
+        let mut code = self.db().enrol_code(&hash)?.ok_or_else(bad_code)?;
         if code.used {
             return Err(ServerError::forbidden(
                 "code_used",
@@ -577,7 +788,7 @@ impl Writer {
             }
             _ => ServerError::Invalid("the public key is not a valid ed25519 point".into()),
         })?;
-        if self.db.device(req.device)?.is_some() {
+        if self.db().device(req.device)?.is_some() {
             return Err(ServerError::Conflict(format!(
                 "device {} is already enrolled; a reinstalled app has a new device id",
                 req.device
@@ -585,10 +796,10 @@ impl Writer {
         }
         let device_name = kiemtra_core::text::required("device name", &req.device_name, 200)?;
         let inspector = self
-            .db
+            .db()
             .inspector(code.inspector)?
             .ok_or_else(|| ServerError::NotFound(format!("inspector {}", code.inspector)))?;
-        let serial = self.db.meta_u64(META_CERT_SERIAL)?.unwrap_or(0) + 1;
+        let serial = self.db().meta_u64(META_CERT_SERIAL)?.unwrap_or(0) + 1;
         let now = Utc::now();
         let body = CertificateBody {
             serial,
@@ -603,9 +814,9 @@ impl Writer {
         let signature = self.key.sign(SIGN_CERTIFICATE, &body).to_vec();
         let certificate = Certificate { body, signature };
         code.used = true;
-        self.db.put_enrol_code(&hash, &code)?;
-        self.db.set_meta_u64(META_CERT_SERIAL, serial)?;
-        self.db.put_device(&DeviceRecord {
+        self.changes.put_enrol_code(&hash, &code)?;
+        self.changes.set_meta_u64(META_CERT_SERIAL, serial);
+        self.changes.put_device(&DeviceRecord {
             device: req.device,
             inspector: inspector.id,
             public_key: pk.to_vec(),
@@ -624,14 +835,14 @@ impl Writer {
     /// Revokes a device: its key no longer authenticates, from the next request on.
     pub fn revoke_device(&mut self, device: DeviceId) -> Result<(), ServerError> {
         let mut d = self
-            .db
+            .db()
             .device(device)?
             .ok_or_else(|| ServerError::NotFound(format!("device {device}")))?;
         if d.revoked {
             return Ok(());
         }
         d.revoked = true;
-        self.db.put_device(&d)?;
+        self.changes.put_device(&d)?;
         self.server_op(Payload::RevokeDevice { device }, Scope::Everyone)?;
         Ok(())
     }
@@ -640,7 +851,7 @@ impl Writer {
         if let Some(t) = self.templates.get(r) {
             return Ok(Some(t.clone()));
         }
-        let Some(t) = self.db.template(r)? else {
+        let Some(t) = self.db().template(r)? else {
             return Ok(None);
         };
         let t = Arc::new(t);
@@ -652,7 +863,7 @@ impl Writer {
         if let Some(d) = self.delegations.get(&id) {
             return Ok(Some(d.clone()));
         }
-        let Some(d) = self.db.delegation(id)? else {
+        let Some(d) = self.db().delegation(id)? else {
             return Ok(None);
         };
         let d = Arc::new(d);
@@ -664,7 +875,7 @@ impl Writer {
         if let Some(k) = self.facility_kinds.get(&id) {
             return Ok(Some(*k));
         }
-        let Some(f) = self.db.facility(id)? else {
+        let Some(f) = self.db().facility(id)? else {
             return Ok(None);
         };
         self.facility_kinds.insert(id, f.kind);
@@ -672,44 +883,44 @@ impl Writer {
     }
 
     /// Judges and appends a device's operations, in order. Accepted ones are
-    /// appended (durable at the next commit); refused ones change nothing.
-    pub fn push(&mut self, who: Principal, ops: Vec<Operation>) -> Result<Vec<PushResult>, ServerError> {
+    /// appended to the changeset (numbered and durable at the next commit:
+    /// [`PushDraft::resolve`]); refused ones change nothing. A storage failure
+    /// while judging fails the whole push, which the caller rolls back: the
+    /// device keeps its operations and retries.
+    pub fn push(&mut self, who: Principal, ops: Vec<Operation>) -> Result<PushDraft, ServerError> {
         let mut results: Vec<PushResult> = Vec::with_capacity(ops.len());
+        let mut pending = Vec::new();
         // Records touched by this push, written back once at the end.
         let mut records: HashMap<InspectionId, InspectionRecord> = HashMap::new();
         let mut dirty: HashSet<InspectionId> = HashSet::new();
-        let mut seen: HashMap<OpId, usize> = HashMap::new();
-        let mut entries = Vec::new();
-        let mut accepted_at = Vec::new();
         for op in ops {
-            if let Some(seq) = self.log.seq_of(op.id)? {
+            // Already in the log, or appended earlier in this push or group.
+            if let Some(place) = self.place_of(op.id)? {
+                let server_seq = match place {
+                    LogPlace::Committed(seq) => seq,
+                    LogPlace::Pending(pos) => {
+                        pending.push((results.len(), pos));
+                        0
+                    }
+                };
                 results.push(PushResult {
                     op: op.id,
-                    outcome: PushOutcome::Duplicate { server_seq: seq },
-                });
-                continue;
-            }
-            if let Some(&first) = seen.get(&op.id) {
-                // The same id twice in one push: answered like the first, once numbered.
-                results.push(PushResult {
-                    op: op.id,
-                    outcome: results[first].outcome.clone(),
+                    outcome: PushOutcome::Duplicate { server_seq },
                 });
                 continue;
             }
             let outcome = match self.judge(who, &op, &mut records, &mut dirty) {
                 Ok(scope) => {
-                    seen.insert(op.id, results.len());
-                    accepted_at.push(results.len());
-                    entries.push(NewEntry {
+                    let pos = self.changes.append(NewEntry {
                         op: op.id,
                         scope,
                         bytes: to_cbor("operation", &op)?,
                     });
-                    // Filled in once the log numbers the entries.
+                    pending.push((results.len(), pos));
                     PushOutcome::Accepted { server_seq: 0 }
                 }
-                Err((kind, reason)) => PushOutcome::Refused { kind, reason },
+                Err(Rejection::Refused((kind, reason))) => PushOutcome::Refused { kind, reason },
+                Err(Rejection::Failed(e)) => return Err(e),
             };
             results.push(PushResult { op: op.id, outcome });
         }
@@ -718,21 +929,7 @@ impl Writer {
                 self.put_record(r)?;
             }
         }
-        if !entries.is_empty() {
-            let seqs = self.log.append(entries)?;
-            for (i, seq) in accepted_at.into_iter().zip(seqs) {
-                results[i].outcome = PushOutcome::Accepted { server_seq: seq };
-            }
-            // Same-id repeats copied the placeholder: give them the number too.
-            for i in 0..results.len() {
-                if let PushOutcome::Accepted { server_seq: 0 } = results[i].outcome {
-                    if let Some(&first) = seen.get(&results[i].op) {
-                        results[i].outcome = results[first].outcome.clone();
-                    }
-                }
-            }
-        }
-        Ok(results)
+        Ok(PushDraft { results, pending })
     }
 
     /// Whether `who` may push `op`, and whether it fits; on success the
@@ -743,18 +940,18 @@ impl Writer {
         op: &Operation,
         records: &mut HashMap<InspectionId, InspectionRecord>,
         dirty: &mut HashSet<InspectionId>,
-    ) -> Result<Scope, Refusal> {
+    ) -> Result<Scope, Rejection> {
         if op.device != who.device {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
                 "a device pushes only its own operations",
-            ));
+            )));
         }
         if op.author != Some(who.inspector) {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
                 "the operation's author is not the inspector this device is enrolled for",
-            ));
+            )));
         }
         match &op.payload {
             Payload::PutInspector(_)
@@ -763,26 +960,26 @@ impl Writer {
             | Payload::PublishTemplate(_)
             | Payload::PublishAdminUnits { .. }
             | Payload::CertifyDevice(_)
-            | Payload::RevokeDevice { .. } => Err(refuse(
+            | Payload::RevokeDevice { .. } => Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
                 format!(
                     "{} is published by the inspectorate, not by devices",
                     op.payload.kind()
                 ),
-            )),
+            ))),
             Payload::PutFacility(f) => self.judge_new_facility(f),
             Payload::CreateInspection(i) => self.judge_new_inspection(who, op, i, records, dirty),
             payload => {
                 let Some(id) = payload.inspection() else {
-                    return Err(refuse(
+                    return Err(Rejection::Refused(refuse(
                         RefusalKind::Forbidden,
                         format!("{} cannot be pushed by a device", payload.kind()),
-                    ));
+                    )));
                 };
                 let record = match records.entry(id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {
-                        let r = self.take_record(id).map_err(storage_refusal)?.ok_or_else(|| {
+                        let r = self.take_record(id)?.ok_or_else(|| {
                             refuse(RefusalKind::NotFound, format!("inspection {id} not found"))
                         })?;
                         e.insert(r)
@@ -793,8 +990,7 @@ impl Writer {
                 let facility = record.inspection.facility;
                 self.check_member(who, delegation)?;
                 let template = self
-                    .template(&template_ref)
-                    .map_err(storage_refusal)?
+                    .template(&template_ref)?
                     .ok_or_else(|| {
                         refuse(
                             RefusalKind::NotFound,
@@ -802,8 +998,7 @@ impl Writer {
                         )
                     })?;
                 let facility_kind = self
-                    .facility_kind(facility)
-                    .map_err(storage_refusal)?
+                    .facility_kind(facility)?
                     .ok_or_else(|| refuse(RefusalKind::NotFound, format!("facility {facility} not found")))?;
                 let ctx = Context {
                     template: &template,
@@ -826,19 +1021,16 @@ impl Writer {
                         inspection: id,
                         facility,
                     };
-                    self.db
-                        .put_portal_grant(&code.hash(), &grant)
-                        .map_err(storage_refusal)?;
+                    self.changes.put_portal_grant(&code.hash(), &grant)?;
                 }
                 Ok(Scope::Delegation(delegation))
             }
         }
     }
 
-    fn check_member(&mut self, who: Principal, delegation: DelegationId) -> Result<(), Refusal> {
+    fn check_member(&mut self, who: Principal, delegation: DelegationId) -> Result<(), Rejection> {
         let d = self
-            .delegation(delegation)
-            .map_err(storage_refusal)?
+            .delegation(delegation)?
             .ok_or_else(|| {
                 refuse(
                     RefusalKind::NotFound,
@@ -846,24 +1038,24 @@ impl Writer {
                 )
             })?;
         if d.role_of(who.inspector).is_none() {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
                 "the inspector is not a member of the inspection's delegation",
-            ));
+            )));
         }
         Ok(())
     }
 
     /// A facility registered in the field: new ones only, in normal form.
-    fn judge_new_facility(&mut self, f: &Facility) -> Result<Scope, Refusal> {
-        if let Some(existing) = self.db.facility(f.id).map_err(storage_refusal)? {
+    fn judge_new_facility(&mut self, f: &Facility) -> Result<Scope, Rejection> {
+        if let Some(existing) = self.db().facility(f.id)? {
             if &existing == f {
                 return Ok(Scope::Everyone);
             }
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
                 "registered facilities are changed by the inspectorate, not by devices",
-            ));
+            )));
         }
         let checked = NewFacility {
             kind: f.kind,
@@ -878,12 +1070,12 @@ impl Writer {
         .validate(f.id, &self.units)
         .map_err(|e| refuse(RefusalKind::Invalid, e.to_string()))?;
         if &checked != f {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Invalid,
                 "the facility's text is not in normal form",
-            ));
+            )));
         }
-        self.db.put_facility(f).map_err(storage_refusal)?;
+        self.changes.put_facility(f)?;
         self.facility_kinds.insert(f.id, f.kind);
         Ok(Scope::Everyone)
     }
@@ -895,42 +1087,54 @@ impl Writer {
         i: &Inspection,
         records: &mut HashMap<InspectionId, InspectionRecord>,
         dirty: &mut HashSet<InspectionId>,
-    ) -> Result<Scope, Refusal> {
+    ) -> Result<Scope, Rejection> {
         self.check_member(who, i.delegation)?;
-        if records.contains_key(&i.id) || self.record(i.id).map_err(storage_refusal)?.is_some() {
-            return Err(refuse(
+        if records.contains_key(&i.id) || self.record(i.id)?.is_some() {
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Invalid,
                 format!("inspection {} already exists", i.id),
-            ));
+            )));
         }
         if i.status != Status::Draft || i.started_at.is_some() {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Lifecycle,
                 "an inspection is created as a draft and then started",
-            ));
+            )));
         }
-        if self.facility_kind(i.facility).map_err(storage_refusal)?.is_none() {
-            return Err(refuse(
+        if self.facility_kind(i.facility)?.is_none() {
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::NotFound,
                 format!("facility {} not found", i.facility),
-            ));
+            )));
         }
-        if self.template(&i.template).map_err(storage_refusal)?.is_none() {
-            return Err(refuse(
+        if self.template(&i.template)?.is_none() {
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::NotFound,
                 format!("template {} not found", i.template),
-            ));
+            )));
         }
         if i.created_by.is_some() && i.created_by != op.author {
-            return Err(refuse(
+            return Err(Rejection::Refused(refuse(
                 RefusalKind::Invalid,
                 "created_by is not the operation's author",
-            ));
+            )));
         }
         records.insert(i.id, InspectionRecord::new(i.clone()));
         dirty.insert(i.id);
         Ok(Scope::Delegation(i.delegation))
     }
+}
+
+/// A new session's random token, for a cookie.
+fn session_token() -> Result<String, ServerError> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
+    Ok(hex::encode(raw))
+}
+
+/// When a session opened now for `ttl` ends, in Unix seconds.
+fn expiry(ttl: Duration) -> i64 {
+    Utc::now().timestamp() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
 /// The key an enrolment code is stored under.
@@ -941,4 +1145,224 @@ pub fn code_hash(code: &str) -> [u8; 32] {
 /// The key an admin token is stored under.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.trim().as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use kiemtra_core::answer::{AnswerEntry, AnswerValue, YesNoNa};
+    use kiemtra_core::facility::{FacilityKind, NewFacility};
+    use kiemtra_core::template::osh_general;
+
+    use super::*;
+    use crate::storage::{Faulty, MemoryStorage};
+
+    struct Set {
+        w: Writer,
+        faults: Arc<Faulty>,
+        store: Arc<dyn Storage>,
+        who: Principal,
+        inspection: InspectionId,
+    }
+
+    /// A writer on memory behind a fault injector, with one inspection assigned.
+    fn set_up() -> Set {
+        let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let faults = Arc::new(Faulty::new(store.clone()));
+        let dynamic: Arc<dyn Storage> = faults.clone();
+        let mut w = Writer::new(dynamic, Arc::new(ServerKey::generate().unwrap())).unwrap();
+        w.publish_template(&osh_general()).unwrap();
+        let lan = w.create_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ").unwrap();
+        let d = w.create_delegation("Đoàn 1", "QĐ 1", lan.id, &[], None).unwrap();
+        let f = NewFacility {
+            kind: FacilityKind::Enterprise,
+            name: "Công ty CP Cơ khí Lạch Tray".into(),
+            tax_code: Some("0200123456".into()),
+            street: "Số 5 Lạch Tray".into(),
+            unit: "hp.ngo-quyen".into(),
+            sector: "Cơ khí".into(),
+            workforce: 320,
+            high_risk: true,
+        }
+        .validate(Default::default(), w.admin_units())
+        .unwrap();
+        w.put_facility(&f).unwrap();
+        let inspection = w
+            .assign(
+                d.id,
+                f.id,
+                osh_general().key(),
+                "2025-03-04".parse().unwrap(),
+                InspectionKind::Inspection,
+            )
+            .unwrap()
+            .id;
+        w.commit().unwrap();
+        Set {
+            w,
+            faults,
+            store,
+            who: Principal {
+                device: DeviceId::new(),
+                inspector: lan.id,
+            },
+            inspection,
+        }
+    }
+
+    fn op(s: &Set, seq: u64, payload: Payload) -> Operation {
+        Operation {
+            id: OpId::new(),
+            device: s.who.device,
+            seq,
+            author: Some(s.who.inspector),
+            at: Utc::now(),
+            payload,
+        }
+    }
+
+    fn start(s: &Set) -> Payload {
+        Payload::Transition {
+            inspection: s.inspection,
+            to: Status::InProgress,
+        }
+    }
+
+    fn answer(s: &Set, item: &str) -> Payload {
+        Payload::SetAnswer {
+            inspection: s.inspection,
+            item: item.into(),
+            entry: AnswerEntry {
+                value: AnswerValue::YesNoNa(YesNoNa::Yes),
+                note: None,
+            },
+            supersedes: vec![],
+        }
+    }
+
+    /// A job the way the committer runs it.
+    fn job(s: &mut Set, ops: Vec<Operation>) -> Result<PushDraft, ServerError> {
+        s.w.begin_job().unwrap();
+        let out = s.w.push(s.who, ops);
+        s.w.end_job(out.is_ok());
+        out
+    }
+
+    fn accepted(results: &[PushResult]) -> Vec<u64> {
+        results
+            .iter()
+            .map(|r| match r.outcome {
+                PushOutcome::Accepted { server_seq } => server_seq,
+                ref other => panic!("expected accepted, got {other:?}"),
+            })
+            .collect()
+    }
+
+    /// The bug the issue traced, at the interface: a commit that dies leaves
+    /// nothing, so the re-push is accepted and logged, never answered
+    /// "duplicate" for an operation the log lacks.
+    #[test]
+    fn a_commit_that_fails_leaves_nothing_and_the_repush_is_accepted() {
+        let mut s = set_up();
+        let head = s.store.log_head().unwrap();
+        let ops = vec![op(&s, 1, start(&s)), op(&s, 2, answer(&s, "B1"))];
+        job(&mut s, ops.clone()).unwrap();
+        s.faults.fail_commits(1);
+        assert!(s.w.commit().is_err());
+        assert_eq!(s.store.log_head().unwrap(), head);
+        assert_eq!(s.store.seq_of(ops[0].id).unwrap(), None);
+        let record = s.w.db().record(s.inspection).unwrap().unwrap();
+        assert_eq!(record.inspection.status, Status::Draft, "the writer kept the failed push's record");
+
+        let draft = job(&mut s, ops.clone()).unwrap();
+        let receipt = s.w.commit().unwrap();
+        let seqs = accepted(&draft.resolve(&receipt).unwrap());
+        assert_eq!(seqs, vec![head + 1, head + 2]);
+        assert_eq!(s.store.seq_of(ops[1].id).unwrap(), Some(head + 2));
+        // And once more: now a duplicate, with the same numbers.
+        let draft = job(&mut s, ops).unwrap();
+        let receipt = s.w.commit().unwrap();
+        for (r, seq) in draft.resolve(&receipt).unwrap().iter().zip(seqs) {
+            assert_eq!(r.outcome, PushOutcome::Duplicate { server_seq: seq });
+        }
+    }
+
+    /// A storage failure while judging is the request's failure, not a
+    /// refusal of the operation: nothing of that push stays in the group,
+    /// the other pushes of the group commit.
+    #[test]
+    fn a_read_failure_fails_only_its_own_job_and_is_no_refusal() {
+        let mut s = set_up();
+        let first = vec![op(&s, 1, start(&s))];
+        job(&mut s, first.clone()).unwrap();
+        s.w.commit().unwrap();
+        // A new writer has nothing cached: it reads the record from storage.
+        let mut s = Set {
+            w: Writer::new(s.faults.clone(), Arc::new(ServerKey::generate().unwrap())).unwrap(),
+            ..s
+        };
+        let kept = vec![op(&s, 2, answer(&s, "B2"))];
+        job(&mut s, kept.clone()).unwrap();
+        // Nothing cached: the next push reads reference data from storage.
+        s.w.reload().unwrap();
+        let failing = vec![op(&s, 3, answer(&s, "B1"))];
+        s.faults.fail_reads(1);
+        let err = job(&mut s, failing.clone()).unwrap_err();
+        assert!(matches!(err, ServerError::Storage(_)), "{err}");
+        let receipt = s.w.commit().unwrap();
+        assert_eq!(receipt.seqs.len(), 1, "the group's other push commits");
+        assert!(s.store.seq_of(kept[0].id).unwrap().is_some());
+        assert_eq!(s.store.seq_of(failing[0].id).unwrap(), None);
+        // The retry is judged on its merits: accepted.
+        let draft = job(&mut s, failing).unwrap();
+        let receipt = s.w.commit().unwrap();
+        accepted(&draft.resolve(&receipt).unwrap());
+    }
+
+    /// Duplicates found inside one group: an operation pushed twice before
+    /// the commit is numbered once, and both answers carry that number.
+    #[test]
+    fn a_duplicate_within_one_group_is_numbered_once() {
+        let mut s = set_up();
+        let ops = vec![op(&s, 1, start(&s)), op(&s, 2, answer(&s, "B1"))];
+        let d1 = job(&mut s, ops.clone()).unwrap();
+        let d2 = job(&mut s, ops.clone()).unwrap();
+        let receipt = s.w.commit().unwrap();
+        assert_eq!(receipt.seqs.len(), 2);
+        let first = accepted(&d1.resolve(&receipt).unwrap());
+        let again = d2.resolve(&receipt).unwrap();
+        for (r, seq) in again.iter().zip(&first) {
+            assert_eq!(r.outcome, PushOutcome::Duplicate { server_seq: *seq });
+        }
+        // The same id twice in one push, too.
+        let twice = vec![op(&s, 3, answer(&s, "B2"))];
+        let d = job(&mut s, vec![twice[0].clone(), twice[0].clone()]).unwrap();
+        let receipt = s.w.commit().unwrap();
+        let r = d.resolve(&receipt).unwrap();
+        assert_eq!(receipt.seqs.len(), 1);
+        assert_eq!(r[0].outcome, PushOutcome::Accepted { server_seq: receipt.seqs[0] });
+        assert_eq!(r[1].outcome, PushOutcome::Duplicate { server_seq: receipt.seqs[0] });
+    }
+
+    /// Jobs of one group see each other's uncommitted work; a failed one
+    /// rolls back its reference-data changes and the caches with them.
+    #[test]
+    fn a_failed_job_rolls_back_its_writes_and_the_caches() {
+        let mut s = set_up();
+        s.w.begin_job().unwrap();
+        let d = s
+            .w
+            .create_delegation("Đoàn tạm", "QĐ 2", s.who.inspector, &[], None)
+            .unwrap();
+        assert!(s.w.db().delegation(d.id).unwrap().is_some());
+        s.w.end_job(false);
+        assert!(s.w.db().delegation(d.id).unwrap().is_none());
+        assert!(s.w.delegation(d.id).unwrap().is_none(), "the cache kept a rolled-back delegation");
+        let seq_before = s.w.next_server_seq;
+        s.w.begin_job().unwrap();
+        s.w.create_inspector("Trần Văn Hùng", "Thanh tra viên", "Sở Nội vụ").unwrap();
+        s.w.end_job(true);
+        assert_eq!(s.w.next_server_seq, seq_before + 1);
+        let receipt = s.w.commit().unwrap();
+        assert_eq!(receipt.seqs.len(), 1, "only the kept job's operation");
+    }
 }

@@ -1,5 +1,6 @@
 //! The admin CLI on a data folder (the binary, as an administrator runs it).
 
+use kiemtra_server::db::Read;
 use std::process::{Command, Output};
 
 fn admin(data: &std::path::Path, args: &[&str]) -> Output {

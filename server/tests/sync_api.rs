@@ -3,6 +3,7 @@
 
 mod common;
 
+use kiemtra_server::db::Read;
 use common::DeviceClient;
 use common::*;
 use kiemtra_core::answer::AnswerValue;

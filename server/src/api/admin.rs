@@ -19,9 +19,7 @@ pub struct Revoked {
 }
 
 fn official(state: &AppState, headers: &HeaderMap) -> Result<String, ServerError> {
-    state
-        .admin_sessions
-        .official(&state.db, headers)?
+    crate::overview::auth::official(&*state.db, headers)?
         .ok_or_else(|| ServerError::unauthorized("admin_required", "an admin token is required"))
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::Signed;
 use crate::cbor::{decode, Cbor};
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::storage::Scope;
 
@@ -22,7 +23,11 @@ pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<
     }
     let who = signed.principal;
     let n = req.ops.len();
-    let results = state.writer.run(move |w| w.push(who, req.ops)).await?;
+    // Answered only once the commit is durable, with the numbers it gave.
+    let results = state
+        .writer
+        .run_then(move |w| w.push(who, req.ops), |draft, receipt| draft.resolve(receipt))
+        .await?;
     tracing::debug!(ops = n, "pushed");
     Ok(Cbor(PushResponse { results }))
 }
@@ -51,12 +56,13 @@ pub async fn pull(
     let inspector = signed.principal.inspector;
     let res = tokio::task::spawn_blocking(move || -> Result<PullResponse, ServerError> {
         let mine = state.db.delegations_of(inspector)?;
-        let head = state.log.durable_head();
+        let store = state.db.storage();
+        let head = store.log_head()?;
         let mut entries = Vec::new();
         let mut cursor = q.since;
         let mut scanned = 0;
         'scan: while cursor < head && entries.len() < limit && scanned < MAX_SCAN {
-            let batch = state.log.since(cursor, 1000.min(MAX_SCAN - scanned))?;
+            let batch = store.log_since(cursor, 1000.min(MAX_SCAN - scanned))?;
             if batch.is_empty() {
                 break;
             }

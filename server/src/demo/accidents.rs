@@ -10,6 +10,7 @@ use kiemtra_core::ids::AccidentId;
 
 use super::reference::Reference;
 use super::vn_time;
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::Writer;
 
@@ -222,7 +223,7 @@ pub fn declare(w: &mut Writer, refs: &Reference) -> Result<HashMap<&'static str,
             at(spec.declared)?,
             w.admin_units(),
         )?;
-        w.db().put_accident(&a)?;
+        w.changes().put_accident(&a)?;
         out.insert(spec.key, a);
     }
     Ok(out)

@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::plan::{Outcome, Visit};
 use super::reference::{agency_on, Reference};
 use super::vn_time;
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::{Principal, Writer};
 
@@ -83,7 +84,8 @@ impl DemoDevice {
     /// Pushes operations made on this device; every one must be accepted.
     fn push(&self, w: &mut Writer, ops: Vec<Operation>, what: &str) -> Result<(), ServerError> {
         let described: Vec<(u64, &'static str)> = ops.iter().map(|o| (o.seq, o.payload.kind())).collect();
-        let results = w.push(self.principal(), ops)?;
+        let draft = w.push(self.principal(), ops)?;
+        let results = draft.results();
         if results.len() != described.len() {
             return Err(ServerError::Storage(format!(
                 "demo data, {what}: {} operations pushed, {} results",

@@ -30,6 +30,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use kiemtra_core::inspection::{InspectionKind, VIETNAM};
 use kiemtra_core::template::builtin_templates;
 
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::Writer;
 
@@ -73,7 +74,7 @@ pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
             data_dir.display()
         )));
     }
-    w.db().set_flag(STARTED)?;
+    w.changes().set_flag(STARTED);
     w.commit()?;
     for t in builtin_templates() {
         w.publish_template(&t)?;
@@ -124,7 +125,7 @@ pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
             "demo portal access code"
         );
     }
-    w.db().set_flag(FLAG)?;
+    w.changes().set_flag(FLAG);
     Ok(true)
 }
 

@@ -17,15 +17,15 @@ use kiemtra_core::sync::wire::CertificateBody;
 use kiemtra_core::violation::ViolationStatus;
 
 use super::{seed, CODES_FILE};
-use crate::db::ServerDb;
-use crate::storage::{OpLog, SledOpLog};
+use crate::db::{Read, ServerDb};
+use crate::storage::Storage;
 use crate::writer::{open_dir, Writer};
 
 struct Seeded {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     db: Arc<ServerDb>,
-    log: Arc<SledOpLog>,
+    log: Arc<dyn Storage>,
     writer: Writer,
 }
 
@@ -33,15 +33,14 @@ fn seeded() -> Seeded {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let opened = open_dir(&path, 16 * 1024 * 1024).unwrap();
-    let log = opened.log.clone();
-    let log_dyn: Arc<dyn OpLog> = opened.log;
-    let mut writer = Writer::new(opened.db.clone(), log_dyn, opened.key).unwrap();
+    let log = opened.store.clone();
+    let mut writer = Writer::new(opened.store.clone(), opened.key).unwrap();
     assert!(seed(&mut writer, &path).unwrap());
     writer.commit().unwrap();
     Seeded {
         _dir: dir,
         path,
-        db: opened.db,
+        db: Arc::new(ServerDb::on(log.clone()).unwrap()),
         log,
         writer,
     }
@@ -103,7 +102,7 @@ fn seeds_a_demo_data_set_once() {
 
     // Every device operation made it into the log, numbered 1, 2, 3… per device.
     let server_device = s.writer.server_device();
-    let entries = s.log.since(0, usize::MAX).unwrap();
+    let entries = s.log.log_since(0, usize::MAX).unwrap();
     let mut seqs: BTreeMap<DeviceId, Vec<u64>> = BTreeMap::new();
     for e in &entries {
         let op: Operation = from_cbor("operation", &e.bytes).unwrap();
@@ -310,11 +309,11 @@ fn seeds_a_demo_data_set_once() {
     }
 
     // Seeding again changes nothing.
-    let head = s.log.durable_head();
+    let head = s.log.log_head().unwrap();
     let devices_before = db.devices().unwrap().len();
     assert!(!seed(&mut s.writer, &s.path).unwrap());
     s.writer.commit().unwrap();
-    assert_eq!(s.log.durable_head(), head);
+    assert_eq!(s.log.log_head().unwrap(), head);
     assert_eq!(db.records().unwrap(), records);
     assert_eq!(db.accidents().unwrap().len(), 8);
     assert_eq!(db.devices().unwrap().len(), devices_before);
@@ -340,11 +339,12 @@ fn demo_text_is_nfc() {
 fn an_interrupted_seeding_is_reported_not_repeated() {
     let dir = tempfile::tempdir().unwrap();
     let opened = open_dir(dir.path(), 16 * 1024 * 1024).unwrap();
-    let log: Arc<dyn OpLog> = opened.log;
-    let mut writer = Writer::new(opened.db.clone(), log, opened.key).unwrap();
-    opened.db.set_flag(super::STARTED).unwrap();
+    let mut writer = Writer::new(opened.store.clone(), opened.key).unwrap();
+    writer.changes().set_flag(super::STARTED);
+    writer.commit().unwrap();
     let err = seed(&mut writer, dir.path()).unwrap_err();
     assert!(err.to_string().contains("interrupted"), "{err}");
-    assert!(opened.db.facilities().unwrap().is_empty());
-    assert!(opened.db.templates().unwrap().is_empty());
+    let db = ServerDb::on(opened.store).unwrap();
+    assert!(db.facilities().unwrap().is_empty());
+    assert!(db.templates().unwrap().is_empty());
 }

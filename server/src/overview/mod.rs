@@ -34,6 +34,7 @@ use kiemtra_core::ids::FacilityId;
 use serde::{Deserialize, Serialize};
 
 use self::data::Data;
+use crate::db::Read;
 use crate::app::AppState;
 use crate::error::ServerError;
 use crate::forwarded::Https;
@@ -56,7 +57,7 @@ pub fn routes() -> Router<AppState> {
 /// The official making the request, or the answer to send instead: the
 /// login page for a browser, 401 for a script.
 fn official(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
-    match state.admin_sessions.official(&state.db, headers) {
+    match auth::official(&*state.db, headers) {
         Ok(Some(name)) => Ok(name),
         Ok(None) => {
             let wants_html = headers
@@ -93,7 +94,11 @@ struct LoginForm {
 async fn login(State(state): State<AppState>, Https(https): Https, Form(f): Form<LoginForm>) -> Response {
     let found = state.db.admin_token(&crate::writer::token_hash(&f.token));
     match found {
-        Ok(Some(t)) => match state.admin_sessions.open(t.name) {
+        Ok(Some(t)) => match state
+            .writer
+            .run(move |w| w.open_admin_session(&t.name, auth::SESSION_TTL))
+            .await
+        {
             Ok(session) => {
                 let c = set_cookie(
                     auth::COOKIE,
@@ -115,7 +120,17 @@ async fn login(State(state): State<AppState>, Https(https): Https, Form(f): Form
 }
 
 async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
-    state.admin_sessions.close(&headers);
+    if let Some(token) = auth::session_token(&headers) {
+        // Ended on the server, so that a copy of the cookie opens nothing.
+        if let Err(e) = state.writer.run(move |w| {
+            w.close_admin_session(&token);
+            Ok(())
+        })
+        .await
+        {
+            return e.into_response();
+        }
+    }
     let c = set_cookie(auth::COOKIE, "", "/admin", https, Some(0));
     with_cookie(redirect("/admin/login"), &c)
 }

@@ -34,10 +34,10 @@ use kiemtra_core::record::MAX_REMEDIATION_PHOTOS;
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use self::session::{set_cookie, Gate, COOKIE, SESSION_TTL};
+use self::session::{cookie, set_cookie, Gate, COOKIE, SESSION_TTL};
 use self::view::PortalView;
 use crate::app::AppState;
-use crate::db::PortalGrant;
+use crate::db::{PortalGrant, Read};
 use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
 use crate::html::{html, redirect, with_cookie};
@@ -88,11 +88,11 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        state
-            .portal
-            .grant(&parts.headers)
-            .map(Session)
-            .ok_or_else(|| redirect("/portal"))
+        match session::session_grant(&*state.db, &parts.headers) {
+            Ok(Some(grant)) => Ok(Session(grant)),
+            Ok(None) => Err(redirect("/portal")),
+            Err(e) => Err(problem(e)),
+        }
     }
 }
 
@@ -174,16 +174,31 @@ async fn open_with_code(
             pages::login("", Some(("error", WRONG_CODE))),
         );
     };
-    let token = match state.portal.open(grant) {
+    let opened = state
+        .writer
+        .run(move |w| w.open_portal_session(grant, SESSION_TTL))
+        .await;
+    let token = match opened {
         Ok(t) => t,
-        Err(e) => return problem(ServerError::Storage(format!("random source: {e}"))),
+        Err(e) => return problem(e),
     };
     let cookie = set_cookie(COOKIE, &token, "/", https, Some(SESSION_TTL.as_secs()));
     with_cookie(redirect("/portal/inspection"), &cookie)
 }
 
 async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
-    state.portal.close(&headers);
+    if let Some(token) = cookie(&headers, COOKIE) {
+        let closed = state
+            .writer
+            .run(move |w| {
+                w.close_portal_session(&token);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = closed {
+            return problem(e);
+        }
+    }
     with_cookie(redirect("/portal"), &set_cookie(COOKIE, "", "/", https, Some(0)))
 }
 

@@ -1,10 +1,11 @@
 //! Who is looking at the portal: sessions opened with an access code, and
 //! the limit on guessing codes.
 //!
-//! A session is a random token in an HttpOnly cookie, kept in memory with
-//! what the code opened (one inspection of one establishment). Sessions do
-//! not survive a restart: the establishment types its code again, which
-//! costs less than keeping bearer tokens on disk.
+//! A session is a random token in an HttpOnly cookie; the server's storage
+//! keeps the token's SHA-256 with what the code opened (one inspection of
+//! one establishment) and when it ends, so a restart signs nobody out and a
+//! copy of the data folder holds no usable cookie. Sessions are opened and
+//! closed through the writer (`Writer::open_portal_session`).
 //!
 //! Guessing is limited per client address: after `max_failures` wrong codes
 //! in a window, every attempt from that address — right or wrong — gets the
@@ -19,14 +20,13 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
-use crate::db::PortalGrant;
+use crate::db::{PortalGrant, Read};
+use crate::error::ServerError;
 
 /// The cookie that carries a portal session.
 pub const COOKIE: &str = "kiemtra_portal";
 /// How long a session lasts after the code was entered.
 pub const SESSION_TTL: Duration = Duration::from_secs(2 * 3600);
-/// Sessions kept at most; the oldest go first.
-const MAX_SESSIONS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct PortalLimits {
@@ -45,12 +45,6 @@ impl Default for PortalLimits {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Session {
-    grant: PortalGrant,
-    expires: Instant,
-}
-
-#[derive(Debug, Clone, Copy)]
 struct Attempts {
     window_start: Instant,
     failures: u32,
@@ -64,9 +58,10 @@ pub enum Gate {
     Locked(Duration),
 }
 
+/// The guessing limit, per client address (in memory: a restart forgets
+/// the counts, which gives a guesser one window more, not a code).
 pub struct Portal {
     limits: PortalLimits,
-    sessions: Mutex<HashMap<[u8; 32], Session>>,
     attempts: Mutex<HashMap<IpAddr, Attempts>>,
 }
 
@@ -74,7 +69,6 @@ impl Portal {
     pub fn new(limits: PortalLimits) -> Self {
         Self {
             limits,
-            sessions: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
         }
     }
@@ -112,50 +106,18 @@ impl Portal {
         });
         a.failures = a.failures.saturating_add(1);
     }
+}
 
-    /// Opens a session for `grant`; returns the token for the cookie.
-    pub fn open(&self, grant: PortalGrant) -> Result<String, getrandom::Error> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw)?;
-        let token = hex::encode(raw);
-        let now = Instant::now();
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if sessions.len() >= MAX_SESSIONS {
-            sessions.retain(|_, s| s.expires > now);
-        }
-        sessions.insert(
-            token_key(&token),
-            Session {
-                grant,
-                expires: now + SESSION_TTL,
-            },
-        );
-        Ok(token)
-    }
-
-    /// The grant of the session whose cookie is in `headers`, if it is live.
-    pub fn grant(&self, headers: &HeaderMap) -> Option<PortalGrant> {
-        let token = cookie(headers, COOKIE)?;
-        let key = token_key(&token);
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        match sessions.get(&key) {
-            Some(s) if s.expires > Instant::now() => Some(s.grant),
-            Some(_) => {
-                sessions.remove(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub fn close(&self, headers: &HeaderMap) {
-        if let Some(token) = cookie(headers, COOKIE) {
-            self.sessions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&token_key(&token));
-        }
-    }
+/// The grant of the session whose cookie is in `headers`, if it is live.
+pub fn session_grant(db: &impl Read, headers: &HeaderMap) -> Result<Option<PortalGrant>, ServerError> {
+    let Some(token) = cookie(headers, COOKIE) else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now().timestamp();
+    Ok(db
+        .portal_session(&token_key(&token))?
+        .filter(|s| s.expires_at > now)
+        .map(|s| s.grant))
 }
 
 /// Sessions (the portal's and the overview's) are looked up by the token's
@@ -210,26 +172,38 @@ mod tests {
     }
 
     #[test]
-    fn sessions_carry_their_grant_only() {
-        let p = Portal::new(PortalLimits::default());
+    fn sessions_carry_their_grant_only_and_end_when_closed_or_expired() {
+        use crate::storage::{MemoryStorage, Storage};
+        use std::sync::Arc;
+        let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let key = Arc::new(crate::server_key::ServerKey::generate().unwrap());
+        let mut w = crate::writer::Writer::new(store.clone(), key).unwrap();
+        let db = crate::db::ServerDb::on(store).unwrap();
         let grant = PortalGrant {
             inspection: InspectionId::new(),
             facility: FacilityId::new(),
         };
-        let token = p.open(grant).unwrap();
-        let mut h = HeaderMap::new();
-        h.insert(
-            axum::http::header::COOKIE,
-            format!("a=b; {COOKIE}={token}").parse().unwrap(),
-        );
-        assert_eq!(p.grant(&h), Some(grant));
-        p.close(&h);
-        assert_eq!(p.grant(&h), None);
-        let mut forged = HeaderMap::new();
-        forged.insert(
-            axum::http::header::COOKIE,
-            format!("{COOKIE}=00").parse().unwrap(),
-        );
-        assert_eq!(p.grant(&forged), None);
+        let token = w.open_portal_session(grant, SESSION_TTL).unwrap();
+        let expired = w.open_portal_session(grant, Duration::ZERO).unwrap();
+        w.commit().unwrap();
+        let with = |t: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                axum::http::header::COOKIE,
+                format!("a=b; {COOKIE}={t}").parse().unwrap(),
+            );
+            h
+        };
+        assert_eq!(session_grant(&db, &with(&token)).unwrap(), Some(grant));
+        assert_eq!(session_grant(&db, &with(&expired)).unwrap(), None);
+        assert_eq!(session_grant(&db, &with("00")).unwrap(), None);
+        // Only the token's hash is stored.
+        let stored = db.raw_all(crate::storage::Table::PortalSessions).unwrap();
+        assert!(stored.iter().all(|(k, _)| k.as_slice() != token.as_bytes()));
+        assert_eq!(w.purge_sessions(chrono::Utc::now().timestamp()).unwrap(), 1);
+        w.close_portal_session(&token);
+        w.commit().unwrap();
+        assert_eq!(session_grant(&db, &with(&token)).unwrap(), None);
+        assert!(db.raw_all(crate::storage::Table::PortalSessions).unwrap().is_empty());
     }
 }

@@ -1,24 +1,46 @@
-//! Where the server keeps its operation log and its blobs, behind two small
-//! traits so that a distributed database or an object store can replace the
-//! embedded defaults without touching the handlers.
+//! Where the server keeps everything, behind one interface whose only write
+//! is an atomic, durable changeset, so that another engine (PostgreSQL) can
+//! replace the embedded default without touching the handlers, and so that
+//! nothing a crash interrupts is ever half-written.
 //!
-//! - `sled_log`: [`SledOpLog`], the operation log in the server's sled database.
+//! - `table`: [`Table`], the named key-value tables beside the log.
+//! - `changeset`: [`Changeset`], what one commit writes, with read-your-writes and savepoints.
+//! - `sled_store`: [`SledStorage`], the embedded default (one sled multi-tree transaction, then fsync).
+//! - `memory`: [`MemoryStorage`], for fast tests of the writer's logic.
+//! - `faulty`: [`Faulty`], a wrapper that injects storage failures, for tests.
+//! - `conformance`: the suite every implementation must pass.
 //! - `fs_blobs`: [`FsBlobStore`], content-addressed blobs in a local folder (`DATA/blob-store/`).
 
+mod changeset;
+pub mod conformance;
+mod faulty;
 mod fs_blobs;
-mod sled_log;
+mod memory;
+mod sled_store;
+mod table;
 
 use kiemtra_core::ids::{DelegationId, OpId};
 
+pub use changeset::{Changeset, Savepoint};
+pub use faulty::Faulty;
 pub use fs_blobs::FsBlobStore;
-pub use sled_log::SledOpLog;
+pub use memory::MemoryStorage;
+pub use sled_store::SledStorage;
+pub use table::Table;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
+    /// The engine failed (I/O, a lost connection): nothing is known to be
+    /// wrong with the data or the request; try again.
     #[error("storage failure: {0}")]
     Io(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A changeset appended an operation the log already holds: its writer
+    /// missed a duplicate (another instance committed it first). Nothing of
+    /// the changeset was written.
+    #[error("operation {0} is already in the log")]
+    DuplicateOp(OpId),
 }
 
 impl From<sled::Error> for StorageError {
@@ -47,7 +69,7 @@ pub enum Scope {
 }
 
 /// An operation to append: its id (for idempotency), scope and encoded bytes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
     pub op: OpId,
     pub scope: Scope,
@@ -56,30 +78,43 @@ pub struct NewEntry {
 }
 
 /// An entry of the log as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub server_seq: u64,
     pub scope: Scope,
     pub bytes: Vec<u8>,
 }
 
-/// The server's append-only operation log, numbered from 1 with no gaps.
+/// What a commit did: the sequence numbers given to the changeset's log
+/// entries, in the order they were appended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    pub seqs: Vec<u64>,
+}
+
+/// Everything the server keeps: the operation log (numbered from 1 with no
+/// gaps), its op-id index, and the tables of [`Table`].
 ///
-/// One writer appends (the committer); readers see only entries made durable
-/// by `sync`, so a cursor a device received never points at an entry a crash
-/// could take back.
-pub trait OpLog: Send + Sync + 'static {
-    /// Appends entries in order and returns their server sequence numbers.
-    /// Not durable until [`OpLog::sync`] returns.
-    fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<u64>, StorageError>;
-    /// Makes everything appended so far durable (fsync), then visible to readers.
-    fn sync(&self) -> Result<(), StorageError>;
-    /// Up to `max` durable entries with `server_seq > since`, in order.
-    fn since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError>;
-    /// The server sequence number of an operation already in the log (appended, maybe not yet durable).
+/// The only write is [`Storage::commit`]: all of a changeset or nothing, on
+/// stable storage when it returns `Ok`, and readers see all of it or none of
+/// it. Log entries become visible to [`Storage::log_since`] only once durable,
+/// so a cursor a device received never points past what a crash could take
+/// back. Every failure is an error to retry, never a verdict on the data.
+pub trait Storage: Send + Sync + 'static {
+    /// The value of `key` in `table`, as last committed.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Every entry of `table`, in key order.
+    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    /// Up to `max` committed entries with `server_seq > since`, in order.
+    fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError>;
+    /// The highest committed sequence number (0 for an empty log).
+    fn log_head(&self) -> Result<u64, StorageError>;
+    /// The sequence number of a committed operation.
     fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError>;
-    /// The highest durable sequence number (0 for an empty log).
-    fn durable_head(&self) -> u64;
+    /// Applies `changes` atomically and durably: its log entries get the next
+    /// sequence numbers in order. An entry whose operation is already in the
+    /// log fails the whole commit with [`StorageError::DuplicateOp`].
+    fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError>;
 }
 
 /// Why a blob chunk was not taken.

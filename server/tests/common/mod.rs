@@ -160,7 +160,7 @@ impl Fixture {
     }
 
     pub fn head(&self) -> u64 {
-        self.state.log.durable_head()
+        self.state.db.storage().log_head().unwrap()
     }
 }
 

@@ -1,0 +1,80 @@
+//! A storage that fails on request, to test that a storage failure is an
+//! error to retry and never a verdict on the input.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use kiemtra_core::ids::OpId;
+
+use super::{Changeset, Receipt, Storage, StorageError, StoredEntry, Table};
+
+/// Wraps a storage; each counter makes that many next calls of its kind fail.
+pub struct Faulty {
+    inner: Arc<dyn Storage>,
+    failing_reads: AtomicU32,
+    failing_commits: AtomicU32,
+}
+
+impl Faulty {
+    pub fn new(inner: Arc<dyn Storage>) -> Self {
+        Self {
+            inner,
+            failing_reads: AtomicU32::new(0),
+            failing_commits: AtomicU32::new(0),
+        }
+    }
+
+    /// The next `n` reads of tables (`get`, `scan`) fail.
+    pub fn fail_reads(&self, n: u32) {
+        self.failing_reads.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` commits fail before anything is written.
+    pub fn fail_commits(&self, n: u32) {
+        self.failing_commits.store(n, Ordering::SeqCst);
+    }
+
+    fn take(counter: &AtomicU32) -> bool {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn read_fault(&self) -> Result<(), StorageError> {
+        if Self::take(&self.failing_reads) {
+            return Err(StorageError::Io("injected read failure".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Storage for Faulty {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read_fault()?;
+        self.inner.get(table, key)
+    }
+
+    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.read_fault()?;
+        self.inner.scan(table)
+    }
+
+    fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError> {
+        self.inner.log_since(since, max)
+    }
+
+    fn log_head(&self) -> Result<u64, StorageError> {
+        self.inner.log_head()
+    }
+
+    fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError> {
+        self.inner.seq_of(op)
+    }
+
+    fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
+        if Self::take(&self.failing_commits) {
+            return Err(StorageError::Io("injected commit failure".into()));
+        }
+        self.inner.commit(changes)
+    }
+}

@@ -1,0 +1,223 @@
+//! The embedded default: one sled database in the data folder. Every table is
+//! a tree; tree `log` maps the sequence number (8 bytes big-endian, so key
+//! order is log order) to the scope and the operation's CBOR, and tree
+//! `log_index` maps an operation id to its number.
+//!
+//! A commit is one sled multi-tree transaction over all of them (sled
+//! recovers a prefix of its writes after a crash, and a transaction is one
+//! unit of that prefix), then the fsync discipline of
+//! [`kiemtra_core::durable::Durability`]: sled's own `flush()` is not enough.
+//! sled's quirks (the folder lock released late, flush, fsync) stay here.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use kiemtra_core::durable::Durability;
+use kiemtra_core::ids::{DelegationId, OpId};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use super::{Changeset, Receipt, Scope, Storage, StorageError, StoredEntry, Table};
+
+const SCOPE_EVERYONE: u8 = 0;
+const SCOPE_DELEGATION: u8 = 1;
+
+/// Positions of the log trees after the tables in the transaction's tree list.
+const LOG: usize = Table::ALL.len();
+const INDEX: usize = Table::ALL.len() + 1;
+
+pub struct SledStorage {
+    db: sled::Db,
+    /// The tables in [`Table::ALL`] order, then `log` and `log_index`.
+    trees: Vec<sled::Tree>,
+    /// Commits one at a time; holds the durability handles and the next number.
+    committer: Mutex<Committer>,
+    /// The highest sequence number on stable storage, the one readers may see.
+    durable_head: AtomicU64,
+    /// Set when an fsync failed: Linux may have dropped the dirty pages, so
+    /// a later fsync that succeeds proves nothing. Commits are refused until
+    /// the server restarts and recovers from what is really on disk (the
+    /// rule PostgreSQL adopted after "fsyncgate").
+    broken: AtomicBool,
+}
+
+struct Committer {
+    durability: Durability,
+    next: u64,
+}
+
+impl SledStorage {
+    /// Opens (or creates) the database in the folder `dir`, waiting briefly
+    /// for a lock that a closing handle still holds.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)?;
+        let db = kiemtra_core::sled_open::open(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
+        let mut trees = Table::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<Result<Vec<_>, _>>()?;
+        trees.push(db.open_tree("log")?);
+        trees.push(db.open_tree("log_index")?);
+        let head = match trees[LOG].last()? {
+            Some((k, _)) => u64_key(&k)?,
+            None => 0,
+        };
+        let durability = Durability::open(dir)?;
+        Ok(Self {
+            db,
+            trees,
+            committer: Mutex::new(Committer {
+                durability,
+                next: head + 1,
+            }),
+            // What is in the tree at open survived the last run: it is durable.
+            durable_head: AtomicU64::new(head),
+            broken: AtomicBool::new(false),
+        })
+    }
+
+    fn tree(&self, t: Table) -> &sled::Tree {
+        &self.trees[t.index()]
+    }
+}
+
+fn u64_key(k: &[u8]) -> Result<u64, StorageError> {
+    <[u8; 8]>::try_from(k)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StorageError::Corrupt("a log key or index value is not 8 bytes".into()))
+}
+
+fn encode(scope: Scope, bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 17);
+    match scope {
+        Scope::Everyone => v.push(SCOPE_EVERYONE),
+        Scope::Delegation(d) => {
+            v.push(SCOPE_DELEGATION);
+            v.extend_from_slice(d.as_bytes());
+        }
+    }
+    v.extend_from_slice(bytes);
+    v
+}
+
+fn decode(server_seq: u64, v: &[u8]) -> Result<StoredEntry, StorageError> {
+    let corrupt = || StorageError::Corrupt(format!("log entry {server_seq} has no scope"));
+    let (scope, rest) = match v.split_first().ok_or_else(corrupt)? {
+        (&SCOPE_EVERYONE, rest) => (Scope::Everyone, rest),
+        (&SCOPE_DELEGATION, rest) if rest.len() >= 16 => {
+            let (id, rest) = rest.split_at(16);
+            let id = <[u8; 16]>::try_from(id).map_err(|_| corrupt())?;
+            (Scope::Delegation(DelegationId::from_bytes(id)), rest)
+        }
+        _ => return Err(corrupt()),
+    };
+    Ok(StoredEntry {
+        server_seq,
+        scope,
+        bytes: rest.to_vec(),
+    })
+}
+
+fn poisoned<T>(_: T) -> StorageError {
+    StorageError::Io("a committer panicked".into())
+}
+
+impl Storage for SledStorage {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.tree(table).get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.tree(table)
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError> {
+        let head = self.durable_head.load(Ordering::Acquire);
+        if since >= head || max == 0 {
+            return Ok(Vec::new());
+        }
+        let start = since.saturating_add(1).to_be_bytes();
+        let end = head.to_be_bytes();
+        let mut out = Vec::new();
+        for kv in self.trees[LOG].range(start..=end).take(max) {
+            let (k, v) = kv?;
+            out.push(decode(u64_key(&k)?, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn log_head(&self) -> Result<u64, StorageError> {
+        Ok(self.durable_head.load(Ordering::Acquire))
+    }
+
+    fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError> {
+        let Some(v) = self.trees[INDEX].get(op.as_bytes())? else {
+            return Ok(None);
+        };
+        let seq = u64_key(&v)?;
+        // Appended by a commit whose fsync has not returned yet: not committed.
+        Ok((seq <= self.durable_head.load(Ordering::Acquire)).then_some(seq))
+    }
+
+    fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
+        let mut c = self.committer.lock().map_err(poisoned)?;
+        if self.broken.load(Ordering::Acquire) {
+            return Err(StorageError::Io(
+                "an earlier fsync failed; restart the server to recover from what is on disk".into(),
+            ));
+        }
+        if changes.is_empty() {
+            return Ok(Receipt::default());
+        }
+        let first = c.next;
+        let (writes, log) = changes.into_parts();
+        // Encoded before the transaction: its closure may run more than once.
+        let entries: Vec<([u8; 8], Vec<u8>, OpId)> = log
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((first + i as u64).to_be_bytes(), encode(e.scope, &e.bytes), e.op))
+            .collect();
+        let result: Result<(), TransactionError<OpId>> = self.trees.as_slice().transaction(|tx| {
+            for (seq, value, op) in &entries {
+                if tx[INDEX].get(op.as_bytes())?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(*op));
+                }
+                tx[INDEX].insert(op.as_bytes(), seq)?;
+                tx[LOG].insert(seq, value.as_slice())?;
+            }
+            for (table, key, value) in &writes {
+                let tree = &tx[table.index()];
+                match value {
+                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(op)) => return Err(StorageError::DuplicateOp(op)),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        }
+        // The entries are in the trees now: the next commit numbers after them
+        // whatever the fsync below says.
+        let n = entries.len() as u64;
+        c.next = first + n;
+        if let Err(e) = c.durability.commit(&self.db) {
+            self.broken.store(true, Ordering::Release);
+            return Err(StorageError::Io(format!("making the commit durable failed: {e}")));
+        }
+        // Only now may readers see the entries (the trait's promise).
+        self.durable_head.store(first + n - 1, Ordering::Release);
+        Ok(Receipt {
+            seqs: (first..first + n).collect(),
+        })
+    }
+}
