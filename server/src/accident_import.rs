@@ -12,8 +12,8 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use kiemtra_core::accident::{Declarant, NewAccident};
 
-use crate::db::Read;
 use crate::csv_import::ImportReport;
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::Writer;
 

@@ -61,7 +61,6 @@ pub struct AdminToken {
     pub created_at: i64,
 }
 
-
 /// An enterprise's portal session: the grant its code opened, until when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalSession {
@@ -93,7 +92,12 @@ pub trait Read {
     fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
 
-    fn get<T: DeserializeOwned>(&self, table: Table, what: &'static str, key: &[u8]) -> Result<Option<T>, ServerError> {
+    fn get<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        what: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, ServerError> {
         match self.raw(table, key)? {
             None => Ok(None),
             Some(v) => Ok(Some(decode(what, &v)?)),
@@ -101,7 +105,10 @@ pub trait Read {
     }
 
     fn all<T: DeserializeOwned>(&self, table: Table, what: &'static str) -> Result<Vec<T>, ServerError> {
-        self.raw_all(table)?.iter().map(|(_, v)| decode(what, v)).collect()
+        self.raw_all(table)?
+            .iter()
+            .map(|(_, v)| decode(what, v))
+            .collect()
     }
 
     fn template(&self, r: &TemplateRef) -> Result<Option<ChecklistTemplate>, ServerError> {
@@ -232,7 +239,11 @@ impl ServerDb {
         match store.get(Table::Meta, FORMAT_KEY)? {
             None => {
                 let mut c = Changeset::new();
-                c.put(Table::Meta, FORMAT_KEY.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+                c.put(
+                    Table::Meta,
+                    FORMAT_KEY.to_vec(),
+                    FORMAT_VERSION.to_be_bytes().to_vec(),
+                );
                 store.commit(c)?;
             }
             Some(v) => {

@@ -163,7 +163,9 @@ fn compare(
         let id = stored.inspection.id;
         stored_ids.insert(id);
         if id.as_bytes().as_slice() != key.as_slice() {
-            return Err(ServerError::Storage(format!("record {id} is stored under another key")));
+            return Err(ServerError::Storage(format!(
+                "record {id} is stored under another key"
+            )));
         }
         match expected.records.get(&id) {
             Some(r) if *r == stored => {}

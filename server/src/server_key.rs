@@ -62,7 +62,8 @@ impl ServerKey {
     /// A fresh key kept nowhere: for a server whose storage lives in memory (tests).
     pub fn generate() -> Result<Self, ServerError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
+        getrandom::fill(&mut secret)
+            .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
         let key = Self {
             signing: SigningKey::from_bytes(&secret),
         };

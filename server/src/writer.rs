@@ -118,12 +118,13 @@ impl PushDraft {
     /// The answers, with the numbers the commit gave.
     pub fn resolve(mut self, receipt: &Receipt) -> Result<Vec<PushResult>, ServerError> {
         for (i, pos) in self.pending {
-            let seq = *receipt
-                .seqs
-                .get(pos)
-                .ok_or_else(|| ServerError::Storage("the commit numbered fewer entries than appended".into()))?;
+            let seq = *receipt.seqs.get(pos).ok_or_else(|| {
+                ServerError::Storage("the commit numbered fewer entries than appended".into())
+            })?;
             match &mut self.results[i].outcome {
-                PushOutcome::Accepted { server_seq } | PushOutcome::Duplicate { server_seq } => *server_seq = seq,
+                PushOutcome::Accepted { server_seq } | PushOutcome::Duplicate { server_seq } => {
+                    *server_seq = seq
+                }
                 PushOutcome::Refused { .. } => {}
             }
         }
@@ -686,7 +687,8 @@ impl Writer {
     }
 
     pub fn close_portal_session(&mut self, token: &str) {
-        self.changes.delete(Table::PortalSessions, token_key(token).to_vec());
+        self.changes
+            .delete(Table::PortalSessions, token_key(token).to_vec());
     }
 
     /// Opens an official's overview session, for `ttl`; returns the cookie's token.
@@ -701,7 +703,8 @@ impl Writer {
     }
 
     pub fn close_admin_session(&mut self, token: &str) {
-        self.changes.delete(Table::AdminSessions, token_key(token).to_vec());
+        self.changes
+            .delete(Table::AdminSessions, token_key(token).to_vec());
     }
 
     /// Deletes the sessions that expired before `now` (Unix seconds); returns how many.
@@ -989,14 +992,12 @@ impl Writer {
                 let template_ref = record.inspection.template.clone();
                 let facility = record.inspection.facility;
                 self.check_member(who, delegation)?;
-                let template = self
-                    .template(&template_ref)?
-                    .ok_or_else(|| {
-                        refuse(
-                            RefusalKind::NotFound,
-                            format!("template {template_ref} not found"),
-                        )
-                    })?;
+                let template = self.template(&template_ref)?.ok_or_else(|| {
+                    refuse(
+                        RefusalKind::NotFound,
+                        format!("template {template_ref} not found"),
+                    )
+                })?;
                 let facility_kind = self
                     .facility_kind(facility)?
                     .ok_or_else(|| refuse(RefusalKind::NotFound, format!("facility {facility} not found")))?;
@@ -1029,14 +1030,12 @@ impl Writer {
     }
 
     fn check_member(&mut self, who: Principal, delegation: DelegationId) -> Result<(), Rejection> {
-        let d = self
-            .delegation(delegation)?
-            .ok_or_else(|| {
-                refuse(
-                    RefusalKind::NotFound,
-                    format!("delegation {delegation} not found"),
-                )
-            })?;
+        let d = self.delegation(delegation)?.ok_or_else(|| {
+            refuse(
+                RefusalKind::NotFound,
+                format!("delegation {delegation} not found"),
+            )
+        })?;
         if d.role_of(who.inspector).is_none() {
             return Err(Rejection::Refused(refuse(
                 RefusalKind::Forbidden,
@@ -1125,6 +1124,15 @@ impl Writer {
     }
 }
 
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.changes.is_empty() {
+            // Only a commit writes: changes dropped here were never stored.
+            tracing::warn!("a writer was dropped with uncommitted changes; they are not stored");
+        }
+    }
+}
+
 /// A new session's random token, for a cookie.
 fn session_token() -> Result<String, ServerError> {
     let mut raw = [0u8; 32];
@@ -1171,7 +1179,9 @@ mod tests {
         let dynamic: Arc<dyn Storage> = faults.clone();
         let mut w = Writer::new(dynamic, Arc::new(ServerKey::generate().unwrap())).unwrap();
         w.publish_template(&osh_general()).unwrap();
-        let lan = w.create_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ").unwrap();
+        let lan = w
+            .create_inspector("Nguyễn Thị Lan", "Thanh tra viên", "Sở Nội vụ")
+            .unwrap();
         let d = w.create_delegation("Đoàn 1", "QĐ 1", lan.id, &[], None).unwrap();
         let f = NewFacility {
             kind: FacilityKind::Enterprise,
@@ -1271,7 +1281,11 @@ mod tests {
         assert_eq!(s.store.log_head().unwrap(), head);
         assert_eq!(s.store.seq_of(ops[0].id).unwrap(), None);
         let record = s.w.db().record(s.inspection).unwrap().unwrap();
-        assert_eq!(record.inspection.status, Status::Draft, "the writer kept the failed push's record");
+        assert_eq!(
+            record.inspection.status,
+            Status::Draft,
+            "the writer kept the failed push's record"
+        );
 
         let draft = job(&mut s, ops.clone()).unwrap();
         let receipt = s.w.commit().unwrap();
@@ -1339,8 +1353,18 @@ mod tests {
         let receipt = s.w.commit().unwrap();
         let r = d.resolve(&receipt).unwrap();
         assert_eq!(receipt.seqs.len(), 1);
-        assert_eq!(r[0].outcome, PushOutcome::Accepted { server_seq: receipt.seqs[0] });
-        assert_eq!(r[1].outcome, PushOutcome::Duplicate { server_seq: receipt.seqs[0] });
+        assert_eq!(
+            r[0].outcome,
+            PushOutcome::Accepted {
+                server_seq: receipt.seqs[0]
+            }
+        );
+        assert_eq!(
+            r[1].outcome,
+            PushOutcome::Duplicate {
+                server_seq: receipt.seqs[0]
+            }
+        );
     }
 
     /// Jobs of one group see each other's uncommitted work; a failed one
@@ -1349,17 +1373,20 @@ mod tests {
     fn a_failed_job_rolls_back_its_writes_and_the_caches() {
         let mut s = set_up();
         s.w.begin_job().unwrap();
-        let d = s
-            .w
-            .create_delegation("Đoàn tạm", "QĐ 2", s.who.inspector, &[], None)
-            .unwrap();
+        let d =
+            s.w.create_delegation("Đoàn tạm", "QĐ 2", s.who.inspector, &[], None)
+                .unwrap();
         assert!(s.w.db().delegation(d.id).unwrap().is_some());
         s.w.end_job(false);
         assert!(s.w.db().delegation(d.id).unwrap().is_none());
-        assert!(s.w.delegation(d.id).unwrap().is_none(), "the cache kept a rolled-back delegation");
+        assert!(
+            s.w.delegation(d.id).unwrap().is_none(),
+            "the cache kept a rolled-back delegation"
+        );
         let seq_before = s.w.next_server_seq;
         s.w.begin_job().unwrap();
-        s.w.create_inspector("Trần Văn Hùng", "Thanh tra viên", "Sở Nội vụ").unwrap();
+        s.w.create_inspector("Trần Văn Hùng", "Thanh tra viên", "Sở Nội vụ")
+            .unwrap();
         s.w.end_job(true);
         assert_eq!(s.w.next_server_seq, seq_before + 1);
         let receipt = s.w.commit().unwrap();

@@ -67,7 +67,13 @@ fn sled_killed_mid_commit_keeps_whole_commits_only() {
     let mut committed = 0;
     for round in 0..kills {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child_process", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child_process",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -88,8 +94,15 @@ fn sled_killed_mid_commit_keeps_whole_commits_only() {
         child.wait().unwrap();
         let s = SledStorage::open(dir.path(), 8 * 1024 * 1024).unwrap();
         let k = check_after_crash(&s);
-        assert!(k >= committed + seen, "round {round}: {k} commits kept, {} announced", committed + seen);
+        assert!(
+            k >= committed + seen,
+            "round {round}: {k} commits kept, {} announced",
+            committed + seen
+        );
         committed = k;
     }
-    assert!(committed > kills, "the child committed too little to test anything");
+    assert!(
+        committed > kills,
+        "the child committed too little to test anything"
+    );
 }

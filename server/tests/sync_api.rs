@@ -3,7 +3,6 @@
 
 mod common;
 
-use kiemtra_server::db::Read;
 use common::DeviceClient;
 use common::*;
 use kiemtra_core::answer::AnswerValue;
@@ -15,6 +14,7 @@ use kiemtra_core::people::Inspector;
 use kiemtra_core::sync::wire::{
     Capabilities, CertificateBody, PushOutcome, PushRequest, RefusalKind, UploadStatus, SIGN_CERTIFICATE,
 };
+use kiemtra_server::db::Read;
 use sha2::{Digest, Sha256};
 
 fn refusal(o: &PushOutcome) -> Option<RefusalKind> {

@@ -69,6 +69,7 @@ fn set_up(data: &Path) -> Setup {
     for who in [leader, lan, minh, lan, lan] {
         codes.push((who, w.enrol_code(who, 24).unwrap()));
     }
+    w.commit().unwrap();
     Setup {
         leader,
         lan,

@@ -26,7 +26,10 @@ pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<
     // Answered only once the commit is durable, with the numbers it gave.
     let results = state
         .writer
-        .run_then(move |w| w.push(who, req.ops), |draft, receipt| draft.resolve(receipt))
+        .run_then(
+            move |w| w.push(who, req.ops),
+            |draft, receipt| draft.resolve(receipt),
+        )
         .await?;
     tracing::debug!(ops = n, "pushed");
     Ok(Cbor(PushResponse { results }))

@@ -26,7 +26,10 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<String>, ServerError> {
     if let Some(token) = cookie(headers, COOKIE) {
         let now = chrono::Utc::now().timestamp();
-        if let Some(s) = db.admin_session(&token_key(&token))?.filter(|s| s.expires_at > now) {
+        if let Some(s) = db
+            .admin_session(&token_key(&token))?
+            .filter(|s| s.expires_at > now)
+        {
             return Ok(Some(s.name));
         }
     }

@@ -13,7 +13,7 @@ use kiemtra_core::record::{Context, InspectionRecord};
 use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use kiemtra_core::violation::Violation;
 
-use crate::db::{ServerDb, Read};
+use crate::db::{Read, ServerDb};
 use crate::error::ServerError;
 
 pub struct Data {

@@ -34,8 +34,8 @@ use kiemtra_core::ids::FacilityId;
 use serde::{Deserialize, Serialize};
 
 use self::data::Data;
-use crate::db::Read;
 use crate::app::AppState;
+use crate::db::Read;
 use crate::error::ServerError;
 use crate::forwarded::Https;
 use crate::html::{html, redirect, with_cookie};
@@ -122,11 +122,13 @@ async fn login(State(state): State<AppState>, Https(https): Https, Form(f): Form
 async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
     if let Some(token) = auth::session_token(&headers) {
         // Ended on the server, so that a copy of the cookie opens nothing.
-        if let Err(e) = state.writer.run(move |w| {
-            w.close_admin_session(&token);
-            Ok(())
-        })
-        .await
+        if let Err(e) = state
+            .writer
+            .run(move |w| {
+                w.close_admin_session(&token);
+                Ok(())
+            })
+            .await
         {
             return e.into_response();
         }

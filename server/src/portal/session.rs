@@ -204,6 +204,9 @@ mod tests {
         w.close_portal_session(&token);
         w.commit().unwrap();
         assert_eq!(session_grant(&db, &with(&token)).unwrap(), None);
-        assert!(db.raw_all(crate::storage::Table::PortalSessions).unwrap().is_empty());
+        assert!(db
+            .raw_all(crate::storage::Table::PortalSessions)
+            .unwrap()
+            .is_empty());
     }
 }

@@ -14,7 +14,7 @@ use kiemtra_core::template::ChecklistTemplate;
 use kiemtra_core::violation::{Violation, ViolationStatus};
 
 use crate::app::AppState;
-use crate::db::{PortalGrant, ServerDb, Read};
+use crate::db::{PortalGrant, Read, ServerDb};
 use crate::error::ServerError;
 
 pub struct PortalView {

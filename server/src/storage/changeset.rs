@@ -61,9 +61,7 @@ impl Changeset {
     /// The changeset's own write of `key`: `Some(None)` if it deletes it,
     /// `None` if it does not touch it (read the storage then).
     pub fn get(&self, table: Table, key: &[u8]) -> Option<Option<&[u8]>> {
-        self.writes
-            .get(&(table, key.to_vec()))
-            .map(|v| v.as_deref())
+        self.writes.get(&(table, key.to_vec())).map(|v| v.as_deref())
     }
 
     /// This changeset's writes to `table`.

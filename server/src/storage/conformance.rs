@@ -68,7 +68,11 @@ pub fn numbered_commit(n: u64, per: u32) -> Changeset {
     for i in 0..per {
         c.append(entry(n, i));
     }
-    c.put(Table::Records, n.to_be_bytes().to_vec(), n.to_string().into_bytes());
+    c.put(
+        Table::Records,
+        n.to_be_bytes().to_vec(),
+        n.to_string().into_bytes(),
+    );
     c
 }
 
@@ -207,7 +211,10 @@ pub fn committed_data_is_there_after_reopening(h: &dyn Harness) {
     let s = h.open();
     assert_eq!(s.log_head().unwrap(), 4);
     assert_eq!(s.seq_of(op_id(1, 3)).unwrap(), Some(4));
-    assert_eq!(s.get(Table::PortalSessions, b"s").unwrap(), Some(b"grant".to_vec()));
+    assert_eq!(
+        s.get(Table::PortalSessions, b"s").unwrap(),
+        Some(b"grant".to_vec())
+    );
     // Numbering resumes after the last entry.
     assert_eq!(s.commit(numbered_commit(2, 1)).unwrap().seqs, vec![5]);
 }
@@ -247,7 +254,11 @@ pub fn check_after_crash(s: &dyn Storage) -> u64 {
         let seq = i as u64 + 1;
         assert_eq!(e.server_seq, seq, "a gap in the log");
         let (commit, j) = ((seq - 1) / per + 1, ((seq - 1) % per) as u32);
-        assert_eq!(e.bytes, format!("{commit}/{j}").into_bytes(), "entry {seq} is another's");
+        assert_eq!(
+            e.bytes,
+            format!("{commit}/{j}").into_bytes(),
+            "entry {seq} is another's"
+        );
         assert_eq!(s.seq_of(op_id(commit, j)).unwrap(), Some(seq));
         assert!(seen.insert(op_id(commit, j)));
     }
@@ -263,6 +274,10 @@ pub fn check_after_crash(s: &dyn Storage) -> u64 {
         "commit {}'s table write without its entries",
         k + 1
     );
-    assert_eq!(s.seq_of(op_id(k + 1, 0)).unwrap(), None, "an index entry without its log entry");
+    assert_eq!(
+        s.seq_of(op_id(k + 1, 0)).unwrap(),
+        None,
+        "an index entry without its log entry"
+    );
     k
 }
