@@ -556,3 +556,52 @@ fn oversized(base: &str, method: &str, path: &str, len: usize) -> (u16, String) 
         .unwrap_or(0);
     (status, out)
 }
+
+/// A storage failure while the server checks a push, or while it commits
+/// one, fails the request (5xx) and changes nothing: the device keeps its
+/// operations, none is refused, and the next sync is accepted. (Before the
+/// storage rework a failed read while checking became a permanent "not
+/// found" refusal, which the device dropped from its inspection.)
+#[test]
+fn a_storage_failure_fails_the_push_and_the_device_retries_it() {
+    use kiemtra_core::identity::FileKeyStore;
+    use kiemtra_core::store::Store;
+    use kiemtra_core::sync::{self, device, NoProgress, SyncError};
+    use kiemtra_server::storage::Table;
+    use std::sync::Arc;
+
+    let fx = Fixture::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store")).unwrap();
+    let key = Arc::new(FileKeyStore::open_or_create(dir.path().join("key")).unwrap());
+    device::enrol(&store, key.clone(), &fx.base, &fx.code(fx.a, 24), "Điện thoại của Lan", None).unwrap();
+    let client = device::client(&store, key).unwrap();
+    sync::sync(&store, &client, &NoProgress).unwrap();
+    store.start_inspection(fx.insp1).unwrap();
+    store.set_answer(fx.insp1, "B1", yes(), None).unwrap();
+    let head = fx.head();
+
+    // The record cannot be read while the push is checked.
+    fx.faults.fail_reads_of(Table::Records, 1);
+    let err = sync::sync(&store, &client, &NoProgress).unwrap_err();
+    assert!(matches!(err, SyncError::Server(_)), "{err}");
+    assert_eq!(store.pending_count(), 2, "the device dropped operations the server never checked");
+    assert!(store.refused_operations().unwrap().is_empty());
+    assert_eq!(fx.head(), head);
+
+    // The commit fails.
+    fx.faults.fail_commits(1);
+    let err = sync::sync(&store, &client, &NoProgress).unwrap_err();
+    assert!(matches!(err, SyncError::Server(_)), "{err}");
+    assert_eq!(store.pending_count(), 2);
+    assert_eq!(fx.head(), head);
+
+    // The storage is back: the same operations are accepted, once.
+    sync::sync(&store, &client, &NoProgress).unwrap();
+    assert_eq!(store.pending_count(), 0);
+    assert!(store.refused_operations().unwrap().is_empty());
+    assert_eq!(fx.head(), head + 2);
+    let record = fx.state.db.record(fx.insp1).unwrap().unwrap();
+    assert_eq!(record.inspection.status, Status::InProgress);
+    assert!(record.answers.contains_key("B1"));
+}

@@ -580,3 +580,49 @@ fn a_forwarded_header_from_an_untrusted_peer_is_ignored() {
     assert_eq!(attempt(&server, Some("203.0.113.3")), 429);
     server.stop();
 }
+
+/// Sessions live in the server's storage: an enterprise's portal session
+/// and an official's overview session both survive a restart of the
+/// server (killed, not stopped), and signing out ends them for good.
+#[test]
+fn sessions_survive_a_restart_and_signing_out_ends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let code = seal(&s, &s.a, &lan, &leader, 5);
+
+    let mut enterprise = Browser::new(&server);
+    assert_eq!(enterprise.open(&code.grouped()).status, 303);
+    assert_eq!(enterprise.get("/portal/inspection").status, 200);
+    let mut official = Browser::new(&server);
+    let signed_in = official.post_form("/admin/login", &[("token", &s.admin_token)]);
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(official.get("/admin").status, 200);
+
+    let addr = server.addr.clone();
+    server.kill();
+    let server = Server::start_on(dir.path(), &addr, &[]);
+    let home = enterprise.get("/portal/inspection");
+    assert_eq!(home.status, 200, "the restart signed the enterprise out");
+    assert!(home.text().contains(s.a.name));
+    assert_eq!(official.get("/admin").status, 200, "the restart signed the official out");
+
+    // Signing out ends the session on the server: the old cookie opens nothing, even after a restart.
+    let portal_cookie = enterprise.cookie.clone();
+    let admin_cookie = official.cookie.clone();
+    enterprise.post_form("/portal/logout", &[]);
+    official.get("/admin/logout");
+    server.kill();
+    let server = Server::start_on(dir.path(), &addr, &[]);
+    let mut replay = Browser::new(&server);
+    replay.cookie = portal_cookie;
+    let p = replay.get("/portal/inspection");
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/portal")));
+    replay.cookie = admin_cookie;
+    let p = replay.get("/admin");
+    assert_ne!(p.status, 200, "a signed-out admin cookie still opens the overview");
+}

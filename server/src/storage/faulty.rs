@@ -2,7 +2,7 @@
 //! error to retry and never a verdict on the input.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kiemtra_core::ids::OpId;
 
@@ -12,6 +12,8 @@ use super::{Changeset, Receipt, Storage, StorageError, StoredEntry, Table};
 pub struct Faulty {
     inner: Arc<dyn Storage>,
     failing_reads: AtomicU32,
+    /// Reads of one table that fail, and how many more.
+    failing_table: Mutex<Option<(Table, u32)>>,
     failing_commits: AtomicU32,
 }
 
@@ -20,6 +22,7 @@ impl Faulty {
         Self {
             inner,
             failing_reads: AtomicU32::new(0),
+            failing_table: Mutex::new(None),
             failing_commits: AtomicU32::new(0),
         }
     }
@@ -27,6 +30,11 @@ impl Faulty {
     /// The next `n` reads of tables (`get`, `scan`) fail.
     pub fn fail_reads(&self, n: u32) {
         self.failing_reads.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` reads of `table` fail.
+    pub fn fail_reads_of(&self, table: Table, n: u32) {
+        *self.failing_table.lock().unwrap_or_else(|p| p.into_inner()) = Some((table, n));
     }
 
     /// The next `n` commits fail before anything is written.
@@ -40,9 +48,17 @@ impl Faulty {
             .is_ok()
     }
 
-    fn read_fault(&self) -> Result<(), StorageError> {
+    fn read_fault(&self, table: Table) -> Result<(), StorageError> {
+        let fail = Err(StorageError::Io("injected read failure".into()));
         if Self::take(&self.failing_reads) {
-            return Err(StorageError::Io("injected read failure".into()));
+            return fail;
+        }
+        let mut t = self.failing_table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((failing, n)) = t.as_mut() {
+            if *failing == table && *n > 0 {
+                *n -= 1;
+                return fail;
+            }
         }
         Ok(())
     }
@@ -50,12 +66,12 @@ impl Faulty {
 
 impl Storage for Faulty {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.read_fault()?;
+        self.read_fault(table)?;
         self.inner.get(table, key)
     }
 
     fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        self.read_fault()?;
+        self.read_fault(table)?;
         self.inner.scan(table)
     }
 

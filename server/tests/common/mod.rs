@@ -11,7 +11,10 @@ use kiemtra_core::ids::{DelegationId, DeviceId, InspectionId, InspectorId, OpId}
 use kiemtra_core::inspection::{InspectionKind, Status};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::template::{osh_general, ChecklistTemplate, TemplateRef};
+use std::sync::Arc;
+
 use kiemtra_server::app::AppState;
+use kiemtra_server::storage::{Faulty, FsBlobStore};
 pub mod raw_client;
 pub use raw_client::DeviceClient;
 
@@ -32,6 +35,8 @@ pub const SMALL_TEMPLATE: &str = r#"{
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// Arms storage failures under the running server.
+    pub faults: Arc<Faulty>,
     pub rt: tokio::runtime::Runtime,
     pub base: String,
     pub state: AppState,
@@ -99,7 +104,11 @@ impl Fixture {
                 .id;
             w.commit().unwrap();
         }
-        let state = AppState::open(dir.path(), 16 * 1024 * 1024, false).unwrap();
+        // The real sled storage behind a fault injector, idle unless a test arms it.
+        let opened = kiemtra_server::writer::open_dir(dir.path(), 16 * 1024 * 1024).unwrap();
+        let faults = Arc::new(Faulty::new(opened.store));
+        let blobs = Arc::new(FsBlobStore::open(&dir.path().join(kiemtra_server::app::BLOB_DIR)).unwrap());
+        let state = AppState::on(faults.clone(), blobs, opened.key, None).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -118,6 +127,7 @@ impl Fixture {
         });
         Fixture {
             dir,
+            faults,
             rt,
             base,
             state,
