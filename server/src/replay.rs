@@ -224,3 +224,89 @@ pub fn check_and_repair(store: &dyn Storage) -> Result<Report, ServerError> {
     report.took = started.elapsed();
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use kiemtra_core::codec::to_cbor;
+
+    use super::*;
+    use crate::db::{Read, ServerDb};
+    use crate::server_key::ServerKey;
+    use crate::storage::MemoryStorage;
+    use crate::writer::Writer;
+
+    /// The demo data set (enrolments, sealed minutes with access codes,
+    /// remediation reports) written through the writer, in memory.
+    fn seeded() -> (Arc<dyn Storage>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let mut w = Writer::new(store.clone(), Arc::new(ServerKey::generate().unwrap())).unwrap();
+        assert!(crate::demo::seed(&mut w, dir.path()).unwrap());
+        w.commit().unwrap();
+        (store, dir)
+    }
+
+    #[test]
+    fn the_demo_data_is_the_merge_of_its_log() {
+        let (store, _dir) = seeded();
+        let report = check(&*store).unwrap();
+        assert!(report.holds(), "{report}");
+        assert!(report.ops > 1000 && report.inspections >= 21, "{report}");
+        assert_eq!(report.orphans, 0);
+    }
+
+    /// Tables that disagree with the log are found, and rebuilt from it in
+    /// one commit: a record changed, a record deleted, a record the log never
+    /// created, a grant and a facility changed.
+    #[test]
+    fn what_differs_from_the_log_is_found_and_rebuilt() {
+        let (store, _dir) = seeded();
+        let db = ServerDb::on(store.clone()).unwrap();
+        let before: Vec<(Vec<u8>, Vec<u8>)> = store.scan(Table::Records).unwrap();
+        let grants_before = store.scan(Table::PortalGrants).unwrap();
+        let facilities_before = store.scan(Table::Facilities).unwrap();
+        assert!(!grants_before.is_empty());
+
+        let mut records = db.records().unwrap();
+        let mut tamper = Changeset::new();
+        let mut changed = records.remove(0);
+        changed.answers.clear();
+        tamper.put_record(&changed).unwrap();
+        let deleted = records.remove(0);
+        tamper.delete(Table::Records, deleted.inspection.id.as_bytes().to_vec());
+        let mut stray = records.remove(0);
+        stray.inspection.id = InspectionId::new();
+        tamper.put_record(&stray).unwrap();
+        let (grant_key, grant) = &grants_before[0];
+        let mut g: PortalGrant = from_cbor("grant", grant).unwrap();
+        g.inspection = stray.inspection.id;
+        tamper.put(
+            Table::PortalGrants,
+            grant_key.clone(),
+            to_cbor("grant", &g).unwrap(),
+        );
+        let mut f = db.facilities().unwrap().remove(0);
+        f.name = "Công ty giả mạo".into();
+        tamper.put_facility(&f).unwrap();
+        store.commit(tamper).unwrap();
+
+        let report = check(&*store).unwrap();
+        assert!(!report.holds());
+        let mut differ = report.records_differ.clone();
+        differ.sort();
+        let mut expected = vec![changed.inspection.id, deleted.inspection.id];
+        expected.sort();
+        assert_eq!(differ, expected, "{report}");
+        assert_eq!(report.records_extra, vec![stray.inspection.id]);
+        assert_eq!(report.values_differ, 2, "{report}");
+
+        let repaired = check_and_repair(&*store).unwrap();
+        assert_eq!(repaired.records_differ.len(), 2);
+        assert!(check(&*store).unwrap().holds());
+        assert_eq!(store.scan(Table::Records).unwrap(), before);
+        assert_eq!(store.scan(Table::PortalGrants).unwrap(), grants_before);
+        assert_eq!(store.scan(Table::Facilities).unwrap(), facilities_before);
+    }
+}

@@ -574,7 +574,15 @@ fn a_storage_failure_fails_the_push_and_the_device_retries_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("store")).unwrap();
     let key = Arc::new(FileKeyStore::open_or_create(dir.path().join("key")).unwrap());
-    device::enrol(&store, key.clone(), &fx.base, &fx.code(fx.a, 24), "Điện thoại của Lan", None).unwrap();
+    device::enrol(
+        &store,
+        key.clone(),
+        &fx.base,
+        &fx.code(fx.a, 24),
+        "Điện thoại của Lan",
+        None,
+    )
+    .unwrap();
     let client = device::client(&store, key).unwrap();
     sync::sync(&store, &client, &NoProgress).unwrap();
     store.start_inspection(fx.insp1).unwrap();
@@ -585,7 +593,11 @@ fn a_storage_failure_fails_the_push_and_the_device_retries_it() {
     fx.faults.fail_reads_of(Table::Records, 1);
     let err = sync::sync(&store, &client, &NoProgress).unwrap_err();
     assert!(matches!(err, SyncError::Server(_)), "{err}");
-    assert_eq!(store.pending_count(), 2, "the device dropped operations the server never checked");
+    assert_eq!(
+        store.pending_count(),
+        2,
+        "the device dropped operations the server never checked"
+    );
     assert!(store.refused_operations().unwrap().is_empty());
     assert_eq!(fx.head(), head);
 

@@ -609,7 +609,11 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
     let home = enterprise.get("/portal/inspection");
     assert_eq!(home.status, 200, "the restart signed the enterprise out");
     assert!(home.text().contains(s.a.name));
-    assert_eq!(official.get("/admin").status, 200, "the restart signed the official out");
+    assert_eq!(
+        official.get("/admin").status,
+        200,
+        "the restart signed the official out"
+    );
 
     // Signing out ends the session on the server: the old cookie opens nothing, even after a restart.
     let portal_cookie = enterprise.cookie.clone();
@@ -624,5 +628,8 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
     assert_eq!((p.status, p.location.as_deref()), (303, Some("/portal")));
     replay.cookie = admin_cookie;
     let p = replay.get("/admin");
-    assert_ne!(p.status, 200, "a signed-out admin cookie still opens the overview");
+    assert_ne!(
+        p.status, 200,
+        "a signed-out admin cookie still opens the overview"
+    );
 }

@@ -88,3 +88,76 @@ fn demo_data_goes_only_into_an_empty_folder() {
         .is_empty());
     server.stop();
 }
+
+/// A data folder whose records disagree with its log (here: a record
+/// tampered with while the server was stopped) is reported by `admin check`
+/// and rebuilt from the log at the next start, which says so.
+#[test]
+fn records_that_differ_from_the_log_are_reported_and_rebuilt_at_start() {
+    use kiemtra_core::codec::{from_cbor, to_cbor};
+    use kiemtra_core::record::InspectionRecord;
+    use kiemtra_server::storage::{Changeset, SledStorage, Storage, Table};
+
+    let dir = tempfile::tempdir().unwrap();
+    // The demo set: many inspections worked by devices, sealed minutes, reports.
+    let server = Server::start(dir.path(), &["--demo"]);
+    server.stop();
+    let admin = |args: &[&str]| {
+        std::process::Command::new(kiemtra_tests::server_binary())
+            .args(["admin", "--data"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = admin(&["check"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("the records are the merge of the log"));
+
+    let (key, original) = {
+        let s = SledStorage::open(dir.path(), 1 << 24).unwrap();
+        let (key, bytes) = s.scan(Table::Records).unwrap().remove(0);
+        let mut r: InspectionRecord = from_cbor("record", &bytes).unwrap();
+        r.answers.clear();
+        let mut c = Changeset::new();
+        c.put(Table::Records, key.clone(), to_cbor("record", &r).unwrap());
+        s.commit(c).unwrap();
+        (key, bytes)
+    };
+    let bad = admin(&["check"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).contains("1 records differ from the log"),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+
+    let out = std::process::Command::new(kiemtra_tests::server_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = out.id().to_string();
+    let mut out = out;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(out.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("listening on "), "{line}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let stderr = out.wait_with_output().unwrap().stderr;
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("rebuilt them from the log"), "{stderr}");
+
+    let s = SledStorage::open(dir.path(), 1 << 24).unwrap();
+    assert_eq!(s.get(Table::Records, &key).unwrap(), Some(original));
+    drop(s);
+    assert!(admin(&["check"]).status.success());
+}
