@@ -166,11 +166,15 @@ pub struct Writer {
     /// Set when a failure left the writer's state (counters, units, caches)
     /// possibly ahead of the storage: reloaded before the next job.
     stale: bool,
+    /// The log's head as of this writer's last look: another writer's
+    /// commit moves it, and then every cache is dropped before the next job.
+    known_head: u64,
     server_device: DeviceId,
     next_server_seq: u64,
     units: AdminUnits,
-    // Reference data that only this writer changes: every put updates the
-    // cache, every failure drops it.
+    // Reference data: every put of this writer updates the cache, every
+    // failure drops it, and so does a commit of another writer (every change
+    // of these comes with a log entry, which moves the head).
     templates: HashMap<TemplateRef, Arc<ChecklistTemplate>>,
     delegations: HashMap<DelegationId, Arc<Delegation>>,
     facility_kinds: HashMap<FacilityId, FacilityKind>,
@@ -216,6 +220,7 @@ impl Writer {
             changes,
             job: None,
             stale: false,
+            known_head: 0,
             server_device,
             next_server_seq,
             units,
@@ -225,6 +230,7 @@ impl Writer {
             records: HashMap::new(),
         };
         w.commit()?;
+        w.known_head = w.store.log_head()?;
         Ok(w)
     }
 
@@ -248,8 +254,10 @@ impl Writer {
 
     /// Starts a job: what it writes can be rolled back alone.
     pub fn begin_job(&mut self) -> Result<(), ServerError> {
-        if self.stale {
+        let head = self.store.log_head()?;
+        if self.stale || head != self.known_head {
             self.reload()?;
+            self.known_head = head;
         }
         self.job = Some(self.changes.savepoint());
         Ok(())
@@ -344,7 +352,17 @@ impl Writer {
         let changes = std::mem::take(&mut self.changes);
         self.job = None;
         match self.store.commit(changes) {
-            Ok(receipt) => Ok(receipt),
+            Ok(receipt) => {
+                if let (Some(&first), Some(&last)) = (receipt.seqs.first(), receipt.seqs.last()) {
+                    // Numbered after entries this writer never saw: another
+                    // writer committed in between, its changes are not cached.
+                    if first != self.known_head + 1 {
+                        self.stale = true;
+                    }
+                    self.known_head = last;
+                }
+                Ok(receipt)
+            }
             Err(e) => {
                 if self.reload().is_err() {
                     self.stale = true;
@@ -1365,6 +1383,63 @@ mod tests {
                 server_seq: receipt.seqs[0]
             }
         );
+    }
+
+    /// Another writer's commit on the same storage (another instance, an
+    /// administration path) drops this writer's caches before its next job:
+    /// a delegation changed there is seen here at once.
+    #[test]
+    fn another_writers_commit_invalidates_the_caches() {
+        let mut s = set_up();
+        let first = vec![op(&s, 1, start(&s))];
+        job(&mut s, first).unwrap();
+        s.w.commit().unwrap();
+        // A newcomer, not yet a member: refused, and the delegation is cached.
+        let hung =
+            s.w.create_inspector("Trần Văn Hùng", "Thanh tra viên", "Sở Nội vụ")
+                .unwrap();
+        s.w.commit().unwrap();
+        let newcomer = Principal {
+            device: DeviceId::new(),
+            inspector: hung.id,
+        };
+        let by_newcomer = |s: &Set, seq: u64| Operation {
+            device: newcomer.device,
+            author: Some(newcomer.inspector),
+            ..op(s, seq, answer(s, "B4"))
+        };
+        let refused = by_newcomer(&s, 1);
+        s.w.begin_job().unwrap();
+        let d = s.w.push(newcomer, vec![refused]).unwrap();
+        s.w.end_job(true);
+        assert_eq!(d.refusals().count(), 1);
+        s.w.commit().unwrap();
+
+        // Another writer adds the newcomer to the delegation.
+        let mut other = Writer::new(s.faults.clone(), Arc::new(ServerKey::generate().unwrap())).unwrap();
+        let record = other.db().record(s.inspection).unwrap().unwrap();
+        let mut d = other
+            .db()
+            .delegation(record.inspection.delegation)
+            .unwrap()
+            .unwrap();
+        d.members.push(DelegationMember {
+            inspector: hung.id,
+            role: Role::Member,
+        });
+        other.put_delegation(&d).unwrap();
+        other.commit().unwrap();
+
+        let accepted_op = by_newcomer(&s, 2);
+        s.w.begin_job().unwrap();
+        let d = s.w.push(newcomer, vec![accepted_op]).unwrap();
+        s.w.end_job(true);
+        let refusals: Vec<_> = d.refusals().collect();
+        assert!(
+            refusals.is_empty(),
+            "the writer judged with a stale delegation: {refusals:?}"
+        );
+        s.w.commit().unwrap();
     }
 
     /// Jobs of one group see each other's uncommitted work; a failed one
