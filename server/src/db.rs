@@ -20,7 +20,7 @@ use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::ServerError;
-use crate::storage::{Changeset, SledStorage, Storage, StorageError, Table};
+use crate::storage::{Changeset, Rows, SledStorage, Storage, StorageError, Table};
 
 /// Format of the server's data folder; migrations go in `open`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -90,7 +90,7 @@ fn decode<T: DeserializeOwned>(what: &'static str, v: &[u8]) -> Result<T, Server
 /// Typed reads, for the committed state and for the writer's view alike.
 pub trait Read {
     fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
-    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn raw_all(&self, table: Table) -> Result<Rows, StorageError>;
 
     fn get<T: DeserializeOwned>(
         &self,
@@ -270,7 +270,7 @@ impl Read for ServerDb {
         self.store.get(table, key)
     }
 
-    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn raw_all(&self, table: Table) -> Result<Rows, StorageError> {
         self.store.scan(table)
     }
 }
@@ -289,7 +289,7 @@ impl Read for View<'_> {
         }
     }
 
-    fn raw_all(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn raw_all(&self, table: Table) -> Result<Rows, StorageError> {
         let mut all: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
             self.store.scan(table)?.into_iter().collect();
         for (k, v) in self.changes.writes_to(table) {

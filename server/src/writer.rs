@@ -727,32 +727,35 @@ impl Writer {
 
     /// Deletes the sessions that expired before `now` (Unix seconds); returns how many.
     pub fn purge_sessions(&mut self, now: i64) -> Result<usize, ServerError> {
-        let mut n = 0;
-        let portal: Vec<(Vec<u8>, PortalSession)> = self
-            .db()
-            .raw_all(Table::PortalSessions)?
-            .into_iter()
-            .map(|(k, v)| Ok((k, from_cbor("portal session", &v)?)))
-            .collect::<Result<_, ServerError>>()?;
-        for (k, s) in portal {
-            if s.expires_at <= now {
-                self.changes.delete(Table::PortalSessions, k);
-                n += 1;
-            }
+        let portal =
+            self.expired::<PortalSession>(Table::PortalSessions, "portal session", now, |s| s.expires_at)?;
+        let admin =
+            self.expired::<AdminSession>(Table::AdminSessions, "admin session", now, |s| s.expires_at)?;
+        let n = portal.len() + admin.len();
+        for k in portal {
+            self.changes.delete(Table::PortalSessions, k);
         }
-        let admin: Vec<(Vec<u8>, AdminSession)> = self
-            .db()
-            .raw_all(Table::AdminSessions)?
-            .into_iter()
-            .map(|(k, v)| Ok((k, from_cbor("admin session", &v)?)))
-            .collect::<Result<_, ServerError>>()?;
-        for (k, s) in admin {
-            if s.expires_at <= now {
-                self.changes.delete(Table::AdminSessions, k);
-                n += 1;
-            }
+        for k in admin {
+            self.changes.delete(Table::AdminSessions, k);
         }
         Ok(n)
+    }
+
+    /// The keys of the sessions in `table` that expired before `now`.
+    fn expired<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        what: &'static str,
+        now: i64,
+        expires_at: fn(&T) -> i64,
+    ) -> Result<Vec<Vec<u8>>, ServerError> {
+        let mut keys = Vec::new();
+        for (k, v) in self.db().raw_all(table)? {
+            if expires_at(&from_cbor::<T>(what, &v)?) <= now {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
     }
 
     /// Issues a one-time enrolment code for `inspector`, valid `valid_hours`
@@ -1366,7 +1369,7 @@ mod tests {
             assert_eq!(r.outcome, PushOutcome::Duplicate { server_seq: *seq });
         }
         // The same id twice in one push, too.
-        let twice = vec![op(&s, 3, answer(&s, "B2"))];
+        let twice = [op(&s, 3, answer(&s, "B2"))];
         let d = job(&mut s, vec![twice[0].clone(), twice[0].clone()]).unwrap();
         let receipt = s.w.commit().unwrap();
         let r = d.resolve(&receipt).unwrap();

@@ -82,6 +82,15 @@ fn set_up(data: &Path) -> Setup {
     }
 }
 
+/// The leader's and Lan's phones, enrolled and synced.
+fn phones(s: &Setup, server: &Server) -> (Phone, Phone) {
+    let leader = Phone::enrolled(server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    (leader, lan)
+}
+
 /// Works an inspection to sealed minutes on two phones; returns the access code printed on them.
 fn seal(s: &Setup, e: &Enterprise, lan: &Phone, leader: &Phone, photo_seed: u8) -> AccessCode {
     let id = e.inspection;
@@ -235,10 +244,7 @@ fn each_enterprise_sees_only_its_own_minutes_and_reports_remediation() {
     let dir = tempfile::tempdir().unwrap();
     let s = set_up(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
-    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
-    lan.sync().unwrap();
-    leader.sync().unwrap();
+    let (leader, lan) = phones(&s, &server);
     let code_a = seal(&s, &s.a, &lan, &leader, 3);
     let code_b = seal(&s, &s.b, &lan, &leader, 9);
     assert_ne!(code_a, code_b);
@@ -589,10 +595,7 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
     let dir = tempfile::tempdir().unwrap();
     let s = set_up(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
-    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
-    lan.sync().unwrap();
-    leader.sync().unwrap();
+    let (leader, lan) = phones(&s, &server);
     let code = seal(&s, &s.a, &lan, &leader, 5);
 
     let mut enterprise = Browser::new(&server);

@@ -58,6 +58,9 @@ struct Args {
     /// The server binary (default: kiemtra-server next to this program).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Keep the data folder afterwards (e.g. to time `admin check` on it) and print its path.
+    #[arg(long)]
+    keep: bool,
 }
 
 /// A simulated device: the same sync client as the apps (kiemtra-core's).
@@ -78,7 +81,7 @@ fn main() {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let seconds = args.seconds.clamp(1, 600);
     let data = std::env::temp_dir().join(format!("kiemtra-load-{}", std::process::id()));
-    let _cleanup = RemoveOnDrop(data.clone());
+    let _cleanup = RemoveOnDrop(data.clone(), args.keep);
     eprintln!("setting up {} inspectors in {}", args.devices, data.display());
     let mut plan = Vec::new();
     {
@@ -350,10 +353,15 @@ impl Drop for ServerProcess {
     }
 }
 
-struct RemoveOnDrop(PathBuf);
+/// The data folder, removed at the end unless asked to keep it.
+struct RemoveOnDrop(PathBuf, bool);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if self.1 {
+            eprintln!("data folder kept: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }

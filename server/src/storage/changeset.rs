@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use kiemtra_core::ids::OpId;
 
-use super::{NewEntry, Table};
+use super::{NewEntry, Table, Write};
 
 type Key = (Table, Vec<u8>);
 
@@ -129,7 +129,7 @@ impl Changeset {
     }
 
     /// The writes (table, key, value or delete) and the log entries, for an engine to apply.
-    pub fn into_parts(self) -> (Vec<(Table, Vec<u8>, Option<Vec<u8>>)>, Vec<NewEntry>) {
+    pub fn into_parts(self) -> (Vec<Write>, Vec<NewEntry>) {
         let writes = self.writes.into_iter().map(|((t, k), v)| (t, k, v)).collect();
         (writes, self.log)
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use kiemtra_core::ids::OpId;
 
-use super::{Changeset, Receipt, Storage, StorageError, StoredEntry, Table};
+use super::{Changeset, Receipt, Rows, Storage, StorageError, StoredEntry, Table};
 
 /// Wraps a storage; each counter makes that many next calls of its kind fail.
 pub struct Faulty {
@@ -70,7 +70,7 @@ impl Storage for Faulty {
         self.inner.get(table, key)
     }
 
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn scan(&self, table: Table) -> Result<Rows, StorageError> {
         self.read_fault(table)?;
         self.inner.scan(table)
     }

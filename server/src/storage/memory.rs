@@ -6,7 +6,7 @@ use std::sync::RwLock;
 
 use kiemtra_core::ids::OpId;
 
-use super::{Changeset, Receipt, Storage, StorageError, StoredEntry, Table};
+use super::{Changeset, Receipt, Rows, Storage, StorageError, StoredEntry, Table};
 
 #[derive(Default)]
 struct Inner {
@@ -49,7 +49,7 @@ impl Storage for MemoryStorage {
         Ok(self.read()?.tables[table.index()].get(key).cloned())
     }
 
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn scan(&self, table: Table) -> Result<Rows, StorageError> {
         Ok(self.read()?.tables[table.index()]
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

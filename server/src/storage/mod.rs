@@ -85,6 +85,12 @@ pub struct StoredEntry {
     pub bytes: Vec<u8>,
 }
 
+/// A table's entries: (key, value) pairs in key order.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One write of a commit: put `Some(value)` or delete (`None`) a key of a table.
+pub type Write = (Table, Vec<u8>, Option<Vec<u8>>);
+
 /// What a commit did: the sequence numbers given to the changeset's log
 /// entries, in the order they were appended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,7 +110,7 @@ pub trait Storage: Send + Sync + 'static {
     /// The value of `key` in `table`, as last committed.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     /// Every entry of `table`, in key order.
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn scan(&self, table: Table) -> Result<Rows, StorageError>;
     /// Up to `max` committed entries with `server_seq > since`, in order.
     fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError>;
     /// The highest committed sequence number (0 for an empty log).

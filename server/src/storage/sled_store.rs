@@ -18,7 +18,7 @@ use kiemtra_core::ids::{DelegationId, OpId};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Changeset, Receipt, Scope, Storage, StorageError, StoredEntry, Table};
+use super::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
 
 const SCOPE_EVERYONE: u8 = 0;
 const SCOPE_DELEGATION: u8 = 1;
@@ -128,7 +128,7 @@ impl Storage for SledStorage {
         Ok(self.tree(table).get(key)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn scan(&self, table: Table) -> Result<Rows, StorageError> {
         self.tree(table)
             .iter()
             .map(|kv| {
