@@ -283,6 +283,13 @@ fn two_inspectors_one_inspection_offline_conflict_seal_and_late_edit() {
         .is_err());
 }
 
+/// The stopped server's data folder passes the replay check without repair.
+fn assert_merge_of_log(data: &Path) {
+    let store = kiemtra_server::storage::SledStorage::open(data, 16 << 20).unwrap();
+    let report = kiemtra_server::replay::check(&store).unwrap();
+    assert!(report.holds(), "{report}");
+}
+
 #[test]
 fn a_server_killed_mid_push_loses_and_duplicates_nothing() {
     let data = tempfile::tempdir().unwrap();
@@ -317,6 +324,8 @@ fn a_server_killed_mid_push_loses_and_duplicates_nothing() {
     if let Err(e) = &sync_thread {
         assert!(matches!(e, SyncError::Network(_)), "{e}");
     }
+    // Whatever the kill interrupted, the records are the merge of the log.
+    assert_merge_of_log(data.path());
 
     // Restart on the same address and sync again: it resumes.
     let server = Server::start_on(data.path(), &addr, &[]);
@@ -354,4 +363,6 @@ fn a_server_killed_mid_push_loses_and_duplicates_nothing() {
         sync::blobs::download_photos(&minh.store, &client, id, false).unwrap(),
         8
     );
+    server.kill();
+    assert_merge_of_log(data.path());
 }
