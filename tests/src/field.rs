@@ -65,31 +65,37 @@ impl Phone {
     /// Answers every asked, unanswered item: compliant, except the items in
     /// `non_compliant`, answered "no" (violations).
     pub fn answer_rest_except(&self, id: InspectionId, non_compliant: &[&str]) {
-        loop {
-            let snap = self.store.snapshot(id).unwrap();
-            let todo: Vec<_> = snap
-                .checklist()
-                .into_iter()
-                .filter(|l| l.asked && l.answer == AnswerState::Unanswered)
-                .map(|l| (l.item.code.clone(), l.item.answer))
-                .collect();
-            if todo.is_empty() {
-                return;
-            }
-            for (code, t) in todo {
-                use kiemtra_core::template::AnswerType as T;
-                let v = match t {
-                    T::YesNoNa if non_compliant.contains(&code.as_str()) => AnswerValue::YesNoNa(YesNoNa::No),
-                    T::YesNoNa => AnswerValue::YesNoNa(YesNoNa::Yes),
-                    T::Count => AnswerValue::Count(if code == "A1" { 350 } else { 4 }),
-                    T::Ratio => AnswerValue::Ratio {
-                        numerator: 4,
-                        denominator: 4,
-                    },
-                    T::Text => AnswerValue::Text("Ghi nhận".into()),
-                };
-                self.store.set_answer(id, &code, v, None).unwrap();
-            }
+        answer_rest_except(&self.store, id, non_compliant);
+    }
+}
+
+/// Answers every asked, unanswered item of a store's inspection: compliant,
+/// except the items in `non_compliant`, answered "no" (violations).
+pub fn answer_rest_except(store: &Store, id: InspectionId, non_compliant: &[&str]) {
+    loop {
+        let snap = store.snapshot(id).unwrap();
+        let todo: Vec<_> = snap
+            .checklist()
+            .into_iter()
+            .filter(|l| l.asked && l.answer == AnswerState::Unanswered)
+            .map(|l| (l.item.code.clone(), l.item.answer))
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        for (code, t) in todo {
+            use kiemtra_core::template::AnswerType as T;
+            let v = match t {
+                T::YesNoNa if non_compliant.contains(&code.as_str()) => AnswerValue::YesNoNa(YesNoNa::No),
+                T::YesNoNa => AnswerValue::YesNoNa(YesNoNa::Yes),
+                T::Count => AnswerValue::Count(if code == "A1" { 350 } else { 4 }),
+                T::Ratio => AnswerValue::Ratio {
+                    numerator: 4,
+                    denominator: 4,
+                },
+                T::Text => AnswerValue::Text("Ghi nhận".into()),
+            };
+            store.set_answer(id, &code, v, None).unwrap();
         }
     }
 }
