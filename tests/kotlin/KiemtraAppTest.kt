@@ -45,7 +45,7 @@ private fun photo(i: Int = 0): ByteArray = File(env("KIEMTRA_PHOTOS").split(":")
 
 class KiemtraAppTest {
     @Test
-    fun wholeInspectionSyncedSignedAndVerified() = runBlocking {
+    fun wholeInspectionSyncedSignedAndVerified() = runBlocking<Unit> {
         val w = World("WALK")
         val lanKey = AppKeyStore()
         val hungKey = AppKeyStore()
@@ -110,7 +110,7 @@ class KiemtraAppTest {
     }
 
     @Test
-    fun cancelledSyncKeepsWhatItDidAndTheNextResumes() = runBlocking {
+    fun cancelledSyncKeepsWhatItDidAndTheNextResumes() = runBlocking<Unit> {
         val w = World("CANCEL")
         val lan = KiemtraStore.openWithKeyStore(storeDir("cancel-lan"), AppKeyStore())
         lan.enrol(w.url, w.lanCode, "Điện thoại của Lan", null)
@@ -165,7 +165,7 @@ class KiemtraAppTest {
     }
 
     @Test
-    fun errorsArriveAsKotlinExceptionsWithVariantAndMessage() = runBlocking {
+    fun errorsArriveAsKotlinExceptionsWithVariantAndMessage() = runBlocking<Unit> {
         val w = World("ERRORS")
         val store = KiemtraStore.openWithKeyStore(storeDir("errors"), AppKeyStore())
         val notEnrolled = runCatching { store.sync() }.exceptionOrNull()
