@@ -19,6 +19,8 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
 [ -f /usr/share/java/junit4.jar ] || missing+=(junit4)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The Android cargo check compiles ring's C for aarch64; without the NDK, Debian's cross GCC stands in.
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
 command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 if [ "${KIEMTRA_SKIP_SWIFT:-0}" != 1 ]; then command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap); fi
 if [ ${#missing[@]} -gt 0 ]; then
