@@ -18,8 +18,8 @@ import uniffi.kiemtra_mobile.YesNoNa
 // guide:start keystore
 /**
  * The device key, held by the platform: on Android an Ed25519 key in the
- * Android Keystore (API 33+) whose private half never leaves it. Here the
- * JVM's own Ed25519 provider stands in. Rust calls these two methods on its
+ * Android Keystore, where the device's Keystore offers Ed25519, whose private
+ * half never leaves it. Here the JVM's own Ed25519 provider stands in. Rust calls these two methods on its
  * own thread, whenever it must sign (enrolment, sync sessions, minutes).
  */
 class AppKeyStore : DeviceKeyStore {
