@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust tests of the whole
-# workspace (end-to-end tests start the real server binary on loopback), and
-# the Python tests of freshly generated uniffi bindings.
+# workspace (end-to-end tests start the real server binary on loopback), the
+# Python, Kotlin (JUnit on the JVM) and Swift (XCTest, in a Debian trixie
+# root) tests of freshly generated uniffi bindings, and a `cargo check` of
+# the library for the Android and iOS device targets. KIEMTRA_SKIP_SWIFT=1
+# leaves out the Swift tests (and the ~3 GB root they need).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -30,3 +33,16 @@ mkdir -p build/python
   --language python --out-dir build/python >/dev/null
 cp "$target/debug/libkiemtra_mobile.so" build/python/
 KIEMTRA_PY_BINDINGS="$PWD/build/python" .venv/bin/python -m pytest -q tests/python
+
+echo "== Kotlin bindings (JUnit)"
+scripts/test-kotlin.sh
+
+if [ "${KIEMTRA_SKIP_SWIFT:-0}" = 1 ]; then
+  echo "== Swift bindings: SKIPPED (KIEMTRA_SKIP_SWIFT=1)"
+else
+  echo "== Swift bindings (XCTest)"
+  scripts/test-swift.sh
+fi
+
+echo "== device targets (cargo check)"
+scripts/check-targets.sh

@@ -33,6 +33,9 @@ pub enum KiemtraError {
     /// The server failed or answered something unexpected: sync again later.
     #[error("server problem: {reason}")]
     Server { reason: String },
+    /// The call was cancelled: what it finished is kept, calling again resumes.
+    #[error("cancelled: {reason}")]
+    Cancelled { reason: String },
 }
 
 impl From<kiemtra_core::sync::SyncError> for KiemtraError {
@@ -46,6 +49,7 @@ impl From<kiemtra_core::sync::SyncError> for KiemtraError {
             S::Server(_) | S::Protocol(_) => Self::Server { reason },
             S::Config(_) => Self::InvalidInput { reason },
             S::Key(_) => Self::Storage { reason },
+            S::Cancelled => Self::Cancelled { reason },
             S::Store(inner) => inner.into(),
         }
     }

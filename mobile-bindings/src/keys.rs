@@ -44,3 +44,30 @@ impl KeyStore for ForeignKeyStore {
             .map_err(|_| IdentityError::Backend("the signature is not 64 bytes".into()))
     }
 }
+
+/// An ed25519 key held in this process's memory, for desktop tools and for
+/// platforms without an ed25519 library of their own (Swift on Linux has no
+/// CryptoKit). An app keeps its key in the Keystore or the Keychain instead;
+/// a `DeviceKeyStore` of the app's may still delegate the arithmetic here.
+/// The secret never leaves Rust and is zeroised when the object is freed.
+#[derive(Debug, uniffi::Object)]
+pub struct SoftwareKey(kiemtra_core::identity::DeviceKey);
+
+#[uniffi::export]
+impl SoftwareKey {
+    /// A fresh key from the operating system's random source.
+    #[uniffi::constructor]
+    pub fn generate() -> Result<Arc<Self>, KiemtraError> {
+        Ok(Arc::new(Self(kiemtra_core::identity::DeviceKey::generate()?)))
+    }
+
+    /// The 32-byte ed25519 public key.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.0.public_key_bytes().to_vec()
+    }
+
+    /// A 64-byte ed25519 signature of `message`.
+    pub fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, KiemtraError> {
+        Ok(KeyStore::sign(&self.0, &message)?.to_vec())
+    }
+}

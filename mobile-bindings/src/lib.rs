@@ -6,6 +6,7 @@
 //! - `records`: the records and enums that cross the FFI.
 //! - `store`: `KiemtraStore`, the offline store object.
 //! - `keys`: the device key behind a foreign trait (Keystore, Keychain).
+//! - `net`: the async calls that wait on the network, and their cancellation.
 //! - `sync`: sync progress and reports.
 //! - `minutes`: drawing up, signing, exporting and verifying the minutes.
 
@@ -14,14 +15,16 @@ uniffi::setup_scaffolding!();
 mod error;
 mod keys;
 mod minutes;
+mod net;
 mod records;
 mod remediation;
 mod store;
 mod sync;
 
 pub use error::KiemtraError;
-pub use keys::DeviceKeyStore;
+pub use keys::{DeviceKeyStore, SoftwareKey};
 pub use minutes::*;
+pub use net::CancelToken;
 pub use records::*;
 pub use store::KiemtraStore;
 pub use sync::*;

@@ -14,12 +14,21 @@ use crate::records::*;
 pub struct KiemtraStore {
     inner: core::store::Store,
     key: Arc<dyn core::identity::KeyStore>,
+    net: crate::net::NetLock,
 }
 
 impl KiemtraStore {
     /// The core store, for the other exported impl blocks of this crate.
     pub(crate) fn inner(&self) -> &core::store::Store {
         &self.inner
+    }
+
+    pub(crate) fn key(&self) -> &Arc<dyn core::identity::KeyStore> {
+        &self.key
+    }
+
+    pub(crate) fn net(&self) -> &crate::net::NetLock {
+        &self.net
     }
 }
 
@@ -38,6 +47,7 @@ impl KiemtraStore {
         Ok(Arc::new(Self {
             inner,
             key: Arc::new(key),
+            net: Default::default(),
         }))
     }
 
@@ -51,55 +61,13 @@ impl KiemtraStore {
         Ok(Arc::new(Self {
             inner: core::store::Store::open(&path)?,
             key: Arc::new(crate::keys::ForeignKeyStore(key_store)),
+            net: Default::default(),
         }))
     }
 
     /// The device's public key, 32 bytes.
     pub fn device_public_key(&self) -> Result<Vec<u8>> {
         Ok(self.key.public_key()?.to_vec())
-    }
-
-    /// Enrols this device with the server using a one-time code from the
-    /// inspectorate; the enrolled inspector becomes the device's user.
-    /// `ca_pem` is the inspectorate's CA when the server's TLS certificate is not public.
-    pub fn enrol(
-        &self,
-        server_url: String,
-        code: String,
-        device_name: String,
-        ca_pem: Option<String>,
-    ) -> Result<Inspector> {
-        let e = core::sync::device::enrol(
-            &self.inner,
-            self.key.clone(),
-            &server_url,
-            &code,
-            &device_name,
-            ca_pem.as_deref(),
-        )?;
-        Ok(e.inspector.into())
-    }
-
-    /// Pushes pending changes and photos, then pulls what is new. Safe to
-    /// call again after any failure: it resumes, nothing is duplicated.
-    pub fn sync(
-        &self,
-        listener: Option<Arc<dyn crate::sync::SyncListener>>,
-    ) -> Result<crate::sync::SyncReport> {
-        let client = core::sync::device::client(&self.inner, self.key.clone())?;
-        let report = core::sync::sync(&self.inner, &client, &crate::sync::Observer(listener))?;
-        Ok(report.into())
-    }
-
-    /// Fetches the photos of an inspection that colleagues took, thumbnails first.
-    pub fn download_photos(&self, inspection_id: String, thumbnails_only: bool) -> Result<u64> {
-        let client = core::sync::device::client(&self.inner, self.key.clone())?;
-        Ok(core::sync::blobs::download_photos(
-            &self.inner,
-            &client,
-            self::inspection_id(&inspection_id)?,
-            thumbnails_only,
-        )?)
     }
 
     /// Local changes the server refused, with the reasons.

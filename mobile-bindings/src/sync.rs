@@ -2,8 +2,9 @@
 
 use kiemtra_core as core;
 
-/// Receives progress during `KiemtraStore.sync`, for a progress bar. Called
-/// on the syncing thread: keep it quick and hand the work to the UI thread.
+/// Receives progress during `KiemtraStore.sync`, for a progress bar, the
+/// current state first. Called on the sync thread (never the UI thread):
+/// keep it quick and hand the work to the UI thread.
 #[uniffi::export(with_foreign)]
 pub trait SyncListener: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
@@ -83,16 +84,6 @@ impl From<core::store::Refusal> for RefusedOperation {
             kind: r.op.payload.kind().to_string(),
             inspection_id: r.op.payload.inspection().map(|i| i.to_string()),
             reason: r.reason,
-        }
-    }
-}
-
-pub(crate) struct Observer(pub(crate) Option<std::sync::Arc<dyn SyncListener>>);
-
-impl core::sync::SyncObserver for Observer {
-    fn on_progress(&self, progress: core::sync::SyncProgress) {
-        if let Some(l) = &self.0 {
-            l.on_progress(progress.into());
         }
     }
 }

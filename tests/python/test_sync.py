@@ -3,63 +3,25 @@ inspectorate sets up with the admin commands, two phones enrol with one-time
 codes, work one inspection and see each other's answers and photos, with a
 progress listener implemented in Python."""
 
+import asyncio
 import hashlib
 import io
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 import kiemtra_mobile as k
+from inspectorate import photo_jpeg, serve
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVER = os.environ.get("KIEMTRA_SERVER_BIN", str(ROOT / "target" / "debug" / "kiemtra-server"))
-
-
-def admin(data, *args):
-    out = subprocess.run([SERVER, "admin", "--data", str(data), *args], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
+# The network calls are coroutines (async in the bindings); each test step awaits one.
+run = asyncio.run
 
 
 @pytest.fixture
 def server(tmp_path):
-    data = tmp_path / "server"
-    admin(data, "publish-template", str(ROOT / "core" / "templates" / "osh-general-v1.json"))
-    lan = admin(data, "create-inspector", "--name", "Nguyễn Thị Lan", "--title", "Thanh tra viên", "--agency", "Sở Nội vụ")
-    hung = admin(data, "create-inspector", "--name", "Trần Văn Hùng", "--title", "Chánh Thanh tra", "--agency", "Sở Nội vụ")
-    delegation = admin(data, "create-delegation", "--name", "Đoàn kiểm tra số 2", "--decision", "Quyết định số 88/QĐ-SNV",
-                       "--leader", hung, "--member", lan)
-    csv = tmp_path / "co-so.csv"
-    csv.write_text(
-        "kind,name,tax_code,street,unit,sector,workforce,high_risk\n"
-        "enterprise,Công ty TNHH May Hải Phòng,0200333444,Số 9 Lê Lợi,hp.le-chan,Dệt may,420,true\n",
-        encoding="utf-8",
-    )
-    admin(data, "import-facilities", str(csv), "--quiet")
-    units = tmp_path / "xa-phuong.json"
-    units.write_text(
-        '{"format": "kiemtra-admin-units/1", "units": [{"code": "hp.p-le-chan", "name_vi": "Phường Lê Chân",'
-        ' "kind": "phường", "level": "commune", "valid_from": "2025-07-01"}]}',
-        encoding="utf-8",
-    )
-    admin(data, "publish-units", str(units))
-    facility = admin(data, "list-facilities").split("\t")[0]
-    inspection = admin(data, "assign", "--delegation", delegation, "--facility", facility,
-                       "--template", "osh-general@1", "--date", "2025-05-06")
-    codes = {"lan": admin(data, "enrol-code", "--inspector", lan), "hung": admin(data, "enrol-code", "--inspector", hung)}
-    proc = subprocess.Popen([SERVER, "serve", "--data", str(data), "--addr", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("listening on "), line
-        yield {"url": "http://" + line.removeprefix("listening on "), "codes": codes, "inspection": inspection,
-               "lan": lan, "hung": hung}
-    finally:
-        proc.kill()
-        proc.wait()
+    with serve(tmp_path, ["main"]) as s:
+        w = s["worlds"]["main"]
+        yield {"url": s["url"], "codes": w["codes"], "inspection": w["inspection"], "lan": w["lan"], "hung": w["hung"]}
 
 
 class Progress(k.SyncListener):
@@ -71,25 +33,22 @@ class Progress(k.SyncListener):
 
 
 def photo():
-    img = Image.new("RGB", (1200, 900), (30, 120, 200))
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=90)
-    return out.getvalue()
+    return photo_jpeg()
 
 
 def test_two_phones_sync_answers_and_photos(server, tmp_path):
     lan = k.KiemtraStore.open(str(tmp_path / "lan"))
     hung = k.KiemtraStore.open(str(tmp_path / "hung"))
-    assert lan.enrol(server["url"], server["codes"]["lan"], "Điện thoại của Lan", None).id == server["lan"]
-    assert hung.enrol(server["url"], server["codes"]["hung"], "Điện thoại của Hùng", None).id == server["hung"]
+    assert run(lan.enrol(server["url"], server["codes"]["lan"], "Điện thoại của Lan", None)).id == server["lan"]
+    assert run(hung.enrol(server["url"], server["codes"]["hung"], "Điện thoại của Hùng", None)).id == server["hung"]
     # A code works once.
     other = k.KiemtraStore.open(str(tmp_path / "other"))
     with pytest.raises((k.KiemtraError.Auth, k.KiemtraError.NotAllowed)):
-        other.enrol(server["url"], server["codes"]["lan"], "x", None)
+        run(other.enrol(server["url"], server["codes"]["lan"], "x", None))
 
     assert lan.admin_units("2026-11-20") == []
     progress = Progress()
-    report = lan.sync(progress)
+    report = run(lan.sync(progress))
     assert report.pulled > 0
     assert progress.seen[-1].phase == k.SyncPhase.DONE
     # The inspectorate's commune-level units arrived with the sync.
@@ -100,23 +59,23 @@ def test_two_phones_sync_answers_and_photos(server, tmp_path):
     lan.start_inspection(iid)
     lan.set_answer(iid, "A1", k.AnswerValue.COUNT(420), "Theo sổ lao động")
     added = lan.add_photo(iid, "F2", photo(), "Công nhân không đeo khẩu trang")
-    report = lan.sync(None)
+    report = run(lan.sync(None))
     assert report.refused == 0 and report.photos_uploaded == 2
     assert lan.pending_operations() == []
 
-    hung.sync(None)
+    run(hung.sync(None))
     a1 = next(l for l in hung.checklist(iid) if l.item_code == "A1")
     assert a1.answers[0].value == k.AnswerValue.COUNT(420)
     assert a1.answers[0].note == "Theo sổ lao động"
     [seen] = hung.photos(iid)
     assert seen.image_sha256 == added.image_sha256
-    assert hung.download_photos(iid, True) == 1
+    assert run(hung.download_photos(iid, True)) == 1
     thumb = hung.blob(seen.thumbnail_sha256)
     assert hashlib.sha256(thumb).hexdigest() == seen.thumbnail_sha256
     Image.open(io.BytesIO(thumb)).load()
 
     # A second sync with nothing new changes nothing.
-    again = lan.sync(None)
+    again = run(lan.sync(None))
     assert again.pushed == 0 and again.photos_uploaded == 0
 
 
@@ -171,10 +130,10 @@ def test_sealed_minutes_carry_an_access_code_and_remediation_comes_back(server, 
 
     lan = k.KiemtraStore.open(str(tmp_path / "lan"))
     hung = k.KiemtraStore.open(str(tmp_path / "hung"))
-    lan.enrol(server["url"], server["codes"]["lan"], "Điện thoại của Lan", None)
-    hung.enrol(server["url"], server["codes"]["hung"], "Điện thoại của Hùng", None)
-    lan.sync(None)
-    hung.sync(None)
+    run(lan.enrol(server["url"], server["codes"]["lan"], "Điện thoại của Lan", None))
+    run(hung.enrol(server["url"], server["codes"]["hung"], "Điện thoại của Hùng", None))
+    run(lan.sync(None))
+    run(hung.sync(None))
     iid = server["inspection"]
     lan.start_inspection(iid)
     while True:
@@ -194,11 +153,11 @@ def test_sealed_minutes_carry_an_access_code_and_remediation_comes_back(server, 
         witness_name=None, witness_title=None, witness_role=None, copies=2, signer_keys=keys,
         representative_signature_png=None, previous_hash=None))
     lan.sign_minutes(iid, server["lan"], None)
-    lan.sync(None)
-    hung.sync(None)
+    run(lan.sync(None))
+    run(hung.sync(None))
     assert hung.sign_minutes(iid, server["hung"], None).sealed
-    hung.sync(None)
-    lan.sync(None)
+    run(hung.sync(None))
+    run(lan.sync(None))
     code = lan.minutes_access_code(iid)
     assert code is not None and len(code.replace("-", "")) == 20
     assert hung.minutes_access_code(iid) == code, "every member's device prints the same code"
@@ -207,19 +166,19 @@ def test_sealed_minutes_carry_an_access_code_and_remediation_comes_back(server, 
     cookie = _portal_open(server["url"], code)
     assert _portal_report(server["url"], cookie, "D5", "Đã nối đất tủ điện và lắp khóa.", photo()) == 303
 
-    lan.sync(None)
+    run(lan.sync(None))
     [report] = lan.remediation_reports(iid, "D5")
     assert report.text == "Đã nối đất tủ điện và lắp khóa."
     assert report.sent_by == "Hoàng Văn Đức, Giám đốc"
     assert len(report.photos) == 1
-    assert lan.download_photos(iid, True) >= 1
+    assert run(lan.download_photos(iid, True)) >= 1
     thumb = lan.blob(report.photos[0].thumbnail_sha256)
     Image.open(io.BytesIO(thumb)).load()
     d5 = next(v for v in lan.violations(iid) if v.item_code == "D5")
     assert d5.status == k.ViolationStatus.REMEDIATED
     assert lan.review_remediation(iid, "D5", True, "Đã kiểm tra tại chỗ").status == k.ViolationStatus.VERIFIED
-    lan.sync(None)
-    hung.sync(None)
+    run(lan.sync(None))
+    run(hung.sync(None))
     assert next(v for v in hung.violations(iid) if v.item_code == "D5").status == k.ViolationStatus.VERIFIED
     # No report for G2: reviewing it is refused and changes nothing.
     with pytest.raises(k.KiemtraError.NotFound):

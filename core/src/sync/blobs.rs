@@ -8,11 +8,14 @@ use crate::store::Store;
 /// a chunk, large enough that a 250 KB photo takes one or two.
 pub const CHUNK: usize = 256 * 1024;
 
-/// Uploads every queued blob; returns how many were completed.
+/// Uploads every queued blob; returns how many were completed. Stops with
+/// `SyncError::Cancelled` before the next chunk once `cancelled()` is true:
+/// the server keeps the chunks it has, so the next upload resumes there.
 pub fn upload_all(
     store: &Store,
     client: &SyncClient,
     progress: &mut dyn FnMut(u64, u64),
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<u64, SyncError> {
     let queue = store.upload_queue()?;
     let total = queue.len() as u64;
@@ -24,6 +27,9 @@ pub fn upload_all(
         // Ask the server where it stands: a dropped upload resumes there.
         let mut status = client.upload_status(&sha)?;
         while !status.complete {
+            if cancelled() {
+                return Err(SyncError::Cancelled);
+            }
             let start = usize::try_from(status.received)
                 .ok()
                 .filter(|s| *s <= bytes.len())
@@ -48,6 +54,18 @@ pub fn download_photos(
     inspection: crate::ids::InspectionId,
     thumbnails_only: bool,
 ) -> Result<u64, SyncError> {
+    download_photos_cancellable(store, client, inspection, thumbnails_only, &|| false)
+}
+
+/// `download_photos` that stops with `SyncError::Cancelled` before the next
+/// blob once `cancelled()` is true; each blob kept is whole and checked.
+pub fn download_photos_cancellable(
+    store: &Store,
+    client: &SyncClient,
+    inspection: crate::ids::InspectionId,
+    thumbnails_only: bool,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<u64, SyncError> {
     // The inspectors' photos and those the establishment sent with its remediation reports.
     let photos = store.photos(inspection)?;
     let remediation = store.remediation_photos(inspection)?;
@@ -63,6 +81,9 @@ pub fn download_photos(
     for sha in wanted {
         if store.has_blob(sha)? {
             continue;
+        }
+        if cancelled() {
+            return Err(SyncError::Cancelled);
         }
         let bytes = client.download(sha)?;
         store.put_downloaded_blob(sha, &bytes)?;

@@ -36,6 +36,23 @@ pub struct SyncProgress {
 /// Receives progress; called on the syncing thread, so keep it quick.
 pub trait SyncObserver: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
+
+    /// Asked between steps (each push batch, upload chunk and pulled page is
+    /// one durable step): `true` stops the sync there with
+    /// `SyncError::Cancelled`. A request already sent is not interrupted.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Stops between steps when the observer asks to: what is done stays done,
+/// which is what makes a cancelled sync resumable.
+fn check(observer: &dyn SyncObserver) -> Result<(), SyncError> {
+    if observer.cancelled() {
+        Err(SyncError::Cancelled)
+    } else {
+        Ok(())
+    }
 }
 
 /// An observer that ignores progress.
@@ -71,6 +88,7 @@ pub fn sync(
     observer.on_progress(progress);
 
     loop {
+        check(observer)?;
         let batch = store.pending_batch(PUSH_BATCH)?;
         if batch.is_empty() {
             break;
@@ -91,16 +109,22 @@ pub fn sync(
 
     progress.phase = SyncPhase::UploadingPhotos;
     observer.on_progress(progress);
-    super::blobs::upload_all(store, client, &mut |done, total| {
-        progress.photos_done = done;
-        progress.photos_total = total;
-        observer.on_progress(progress);
-    })
+    super::blobs::upload_all(
+        store,
+        client,
+        &mut |done, total| {
+            progress.photos_done = done;
+            progress.photos_total = total;
+            observer.on_progress(progress);
+        },
+        &|| observer.cancelled(),
+    )
     .map(|n| report.photos_uploaded = n)?;
 
     progress.phase = SyncPhase::Pulling;
     observer.on_progress(progress);
     loop {
+        check(observer)?;
         let page = client.pull(store.sync_cursor()?, PULL_PAGE)?;
         let more = page.more;
         let applied = store.apply_pulled(&page)?;

@@ -23,6 +23,10 @@ pub enum SyncError {
     /// The client is set up wrong (bad URL, bad CA file, not enrolled).
     #[error("configuration: {0}")]
     Config(String),
+    /// The caller cancelled; every step finished before it is kept, the
+    /// next sync resumes from there.
+    #[error("cancelled")]
+    Cancelled,
     #[error("signing key: {0}")]
     Key(#[from] crate::identity::IdentityError),
     #[error(transparent)]
