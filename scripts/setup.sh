@@ -7,28 +7,42 @@
 # Swift 6 for the Swift binding tests (scripts/swift-root.sh; skipped with
 # KIEMTRA_SKIP_SWIFT=1), and the Rust targets of the Android and iOS checks.
 # Safe to run again: it only installs what is missing.
+#
+#   scripts/setup.sh         everything (what scripts/test.sh needs)
+#   scripts/setup.sh build   only what building the server needs (scripts/serve.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+only_build=false
+case "${1:-}" in
+  "") ;;
+  build) only_build=true ;;
+  *) echo "usage: scripts/setup.sh [build]" >&2; exit 2 ;;
+esac
 
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
-# The browser tests drive Debian's Chromium through its matching driver (no download at test time).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
-# The Kotlin tests: the JVM's JNA (the generated bindings call the library through it) and JUnit 4.
-[ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
-[ -f /usr/share/java/junit4.jar ] || missing+=(junit4)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-# The Android cargo check compiles ring's C for aarch64; without the NDK, Debian's cross GCC stands in.
-command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
-command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
-if [ "${KIEMTRA_SKIP_SWIFT:-0}" != 1 ]; then command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap); fi
+if ! $only_build; then
+  # The browser tests drive Debian's Chromium through its matching driver (no download at test time).
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
+  # The Kotlin tests: the JVM's JNA (the generated bindings call the library through it) and JUnit 4.
+  [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
+  [ -f /usr/share/java/junit4.jar ] || missing+=(junit4)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # The Android cargo check compiles ring's C for aarch64; without the NDK, Debian's cross GCC stands in.
+  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+  command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  if [ "${KIEMTRA_SKIP_SWIFT:-0}" != 1 ]; then command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap); fi
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+if $only_build; then exit 0; fi
 
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pytest, PIL, cryptography, selenium' 2>/dev/null; then
   echo "setup: creating the Python venv (.venv)"

@@ -122,8 +122,8 @@ impl NewAccident {
                 reason: "is in the future".into(),
             });
         }
-        let place = text::required("accident place", &self.place, 300)?;
-        let account = text::required("account of the accident", &self.account, 4000)?;
+        let place = text::TextRule::line("accident place", 300).required(&self.place)?;
+        let account = text::TextRule::lines("account of the accident", 4000).required(&self.account)?;
         let given = self.unit.trim();
         let date = self.occurred_at.with_timezone(&vietnam_offset()).date_naive();
         if units.get(given).is_none() {
@@ -157,14 +157,14 @@ impl NewAccident {
             .victims
             .iter()
             .filter(|v| !v.trim().is_empty())
-            .map(|v| text::required("victim name", v, 200))
+            .map(|v| text::TextRule::line("victim name", 200).required(v))
             .collect::<Result<Vec<_>, _>>()?;
         let person_text = match &declared_by {
             Declarant::Establishment { person, .. } | Declarant::Inspectorate { person } => Some(person),
             Declarant::Import { .. } => None,
         };
         if let Some(p) = person_text {
-            text::required("declared by", p, 200)?;
+            text::TextRule::line("declared by", 200).required(p)?;
         }
         Ok(Accident {
             id,

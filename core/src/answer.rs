@@ -67,7 +67,8 @@ impl AnswerValue {
                 reason: format!("{numerator} out of {denominator}: the part is larger than the whole"),
             }),
             Self::Text(t) => {
-                text::required("answer", &t, 10_000)
+                text::ANSWER_TEXT
+                    .required(&t)
                     .map(Self::Text)
                     .map_err(|e| AnswerError::Invalid {
                         item: item.code.clone(),

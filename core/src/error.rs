@@ -19,6 +19,10 @@ pub enum ValidationError {
         len: usize,
         max: usize,
     },
+    /// Received text that is not what normalising it would give (NFC,
+    /// trimmed, `\n` line breaks): the sender skipped the rule.
+    #[error("{field} is not in normal form (Unicode NFC, trimmed, line breaks as \\n)")]
+    NotNormal { field: &'static str },
     #[error("invalid tax code: {reason}")]
     TaxCode { reason: String },
     #[error("{field} is out of range: {reason}")]
@@ -68,10 +72,14 @@ pub enum AnswerError {
 /// An inspection lifecycle step taken out of order.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LifecycleError {
-    #[error("cannot go from {from:?} to {to:?}")]
+    #[error("cannot go from {from} to {to}")]
     Transition { from: Status, to: Status },
-    #[error("the inspection is {status:?}: {action} is not allowed")]
+    #[error("the inspection is {status}: {action} is not allowed")]
     NotAllowed { status: Status, action: &'static str },
+    /// After the leader's seal the only ways forward are delivery and signed
+    /// amended minutes; nothing goes back.
+    #[error("the inspection is {status} and its minutes are sealed: it can only be delivered or amended with signed minutes, not moved to {to}")]
+    Sealed { status: Status, to: Status },
     #[error("cannot close findings: {count} asked items have no answer (first: {first})")]
     Unanswered { count: usize, first: String },
     #[error("cannot close findings: {count} answers are in conflict (first: {first})")]

@@ -91,6 +91,39 @@ impl Status {
         }
     }
 
+    /// The name on the wire and in messages (`findings_closed`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::InProgress => "in_progress",
+            Status::FindingsClosed => "findings_closed",
+            Status::Sealed => "sealed",
+            Status::Delivered => "delivered",
+        }
+    }
+
+    /// Whether the leader has sealed the minutes (sealed or delivered).
+    pub fn is_sealed(self) -> bool {
+        self >= Status::Sealed
+    }
+
+    /// Checks a transition operation against the status it finds, on the
+    /// device that makes it and on the server that receives it. A transition
+    /// to the status already reached or an earlier one is a harmless replay
+    /// (two devices both started the inspection) while the findings are
+    /// still the team's; after the leader's seal the only way forward is
+    /// delivery (amendments are signed minutes, not transitions), and
+    /// anything else is refused so that no device ever receives it.
+    pub fn check_transition_op(self, to: Status) -> Result<(), LifecycleError> {
+        if self.is_sealed() && to != Status::Delivered {
+            return Err(LifecycleError::Sealed { status: self, to });
+        }
+        if to <= self {
+            return Ok(());
+        }
+        self.check_transition(to)
+    }
+
     /// Checks a transition; an out-of-order one is a typed error.
     pub fn check_transition(self, to: Status) -> Result<(), LifecycleError> {
         if self.next() == Some(to) {
@@ -98,6 +131,12 @@ impl Status {
         } else {
             Err(LifecycleError::Transition { from: self, to })
         }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -158,6 +197,36 @@ mod tests {
                 to: Status::Delivered
             })
         );
+    }
+
+    #[test]
+    fn after_the_seal_only_delivery() {
+        for from in [Status::Sealed, Status::Delivered] {
+            for to in [
+                Status::Draft,
+                Status::InProgress,
+                Status::FindingsClosed,
+                Status::Sealed,
+            ] {
+                assert_eq!(
+                    from.check_transition_op(to),
+                    Err(LifecycleError::Sealed { status: from, to })
+                );
+            }
+            assert!(from.check_transition_op(Status::Delivered).is_ok());
+        }
+        // Before the seal a replayed or concurrent start is harmless.
+        assert!(Status::FindingsClosed
+            .check_transition_op(Status::InProgress)
+            .is_ok());
+    }
+
+    #[test]
+    fn names_are_the_wire_names() {
+        for s in Status::ALL {
+            let wire = serde_json::to_string(&s).unwrap();
+            assert_eq!(wire, format!("\"{s}\""));
+        }
     }
 
     #[test]

@@ -21,9 +21,9 @@ impl Inspector {
     pub fn new(id: InspectorId, name: &str, title: &str, agency: &str) -> Result<Self, ValidationError> {
         Ok(Self {
             id,
-            name: text::required("inspector name", name, 200)?,
-            title: text::required("inspector title", title, 200)?,
-            agency: text::required("agency", agency, 300)?,
+            name: text::TextRule::line("inspector name", 200).required(name)?,
+            title: text::TextRule::line("inspector title", 200).required(title)?,
+            agency: text::TextRule::line("agency", 300).required(agency)?,
         })
     }
 }
@@ -95,8 +95,8 @@ impl Delegation {
         }
         Ok(Self {
             id,
-            name: text::required("delegation name", name, 300)?,
-            decision: text::required("decision", decision, 300)?,
+            name: text::TextRule::line("delegation name", 300).required(name)?,
+            decision: text::TextRule::line("decision", 300).required(decision)?,
             members: all,
         })
     }

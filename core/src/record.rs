@@ -256,11 +256,11 @@ impl InspectionRecord {
         let status = self.inspection.status;
         match &op.payload {
             Payload::Transition { to, .. } => {
+                status.check_transition_op(*to)?;
                 if *to <= status {
                     // Already there (a replayed or concurrent transition): harmless.
                     return Ok(());
                 }
-                status.check_transition(*to)?;
                 if *to == Status::FindingsClosed {
                     self.check_findings_complete(ctx)?;
                 }
@@ -290,15 +290,8 @@ impl InspectionRecord {
                     }
                     .into());
                 }
-                for (field, value, max) in [("remediation text", body, 4000), ("sent by", sent_by, 200)] {
-                    if crate::text::required(field, value, max)? != *value {
-                        return Err(crate::error::ValidationError::Invalid {
-                            field,
-                            reason: "not in normal form (NFC, trimmed)".into(),
-                        }
-                        .into());
-                    }
-                }
+                crate::text::REMEDIATION_TEXT.check(body)?;
+                crate::text::SENT_BY.check(sent_by)?;
                 if photos.len() > MAX_REMEDIATION_PHOTOS {
                     return Err(crate::error::ValidationError::Invalid {
                         field: "remediation photos",
@@ -306,10 +299,14 @@ impl InspectionRecord {
                     }
                     .into());
                 }
+                for photo in photos {
+                    photo.check_shape()?;
+                }
                 Ok(())
             }
             Payload::ReviewRemediation { item, review, .. } => {
                 self.check_remediable(item, ctx, "reviewing remediation")?;
+                crate::text::REVIEW_NOTE.check_optional(review.note.as_deref())?;
                 if !self
                     .remediation_reports(item)
                     .iter()
@@ -350,6 +347,16 @@ impl InspectionRecord {
                     }
                     .into());
                 }
+                crate::text::NOTE.check_optional(entry.note.as_deref())?;
+                if let crate::answer::AnswerValue::Text(t) = &entry.value {
+                    // Bounded before `validate_for` copies it.
+                    crate::text::ANSWER_TEXT
+                        .check(t)
+                        .map_err(|e| AnswerError::Invalid {
+                            item: item.clone(),
+                            reason: e.to_string(),
+                        })?;
+                }
                 let normalised = entry.value.clone().validate_for(it)?;
                 if normalised != entry.value {
                     return Err(AnswerError::Invalid {
@@ -360,7 +367,7 @@ impl InspectionRecord {
                 }
                 Ok(())
             }
-            Payload::EditViolation { item, .. } => {
+            Payload::EditViolation { item, edit, .. } => {
                 if !status.findings_open() {
                     return Err(LifecycleError::NotAllowed {
                         status,
@@ -368,6 +375,8 @@ impl InspectionRecord {
                     }
                     .into());
                 }
+                crate::text::REQUIREMENT.check_optional(edit.requirement.as_deref())?;
+                crate::text::DISMISSAL_REASON.check_optional(edit.dismissed.as_deref())?;
                 if !self.violations(ctx).iter().any(|v| &v.item == item) {
                     return Err(Error::NotFound {
                         kind: "violation",
@@ -389,6 +398,7 @@ impl InspectionRecord {
                         return Err(AnswerError::UnknownItem(item.clone()).into());
                     }
                 }
+                photo.check_shape()?;
                 Ok(())
             }
             Payload::CreateInspection(_)

@@ -817,3 +817,256 @@ fn error_messages_say_what_to_do() {
         .to_string()
         .contains("JPEG, PNG or WebP"));
 }
+
+// ---------------------------------------------------------------------------
+// EXIF as real phones and messaging apps write it: small defects that a
+// strict reader refuses wholesale. Blocks are laid out by hand so that each
+// defect is exactly one change to an otherwise valid block.
+
+/// The defects phones and apps write, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Damage {
+    None,
+    /// IFD0's first entry (Make) points at an odd offset that runs past the
+    /// end of the block: an editor moved the block by one byte.
+    OddOffset,
+    /// IFD0's next-IFD link (the thumbnail IFD) points into the middle of a
+    /// value (the capture time's text), which then reads as an absurd IFD.
+    ValueOverlapsIfd,
+    /// The maker note, vendor bytes that never parse as anything, claims
+    /// more bytes than the block holds.
+    MakerNote,
+    /// The Exif IFD links to a "next" IFD, which child IFDs may not have.
+    ChildIfdLinked,
+    /// The block ends inside IFD0, after its Orientation entry.
+    Truncated,
+}
+
+/// Byte order of a hand-built TIFF block.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// "II": Android phones.
+    Little,
+    /// "MM": iPhones.
+    Big,
+}
+
+struct Tiff {
+    order: Order,
+    bytes: Vec<u8>,
+}
+
+impl Tiff {
+    fn u16(&mut self, v: u16) {
+        let b = match self.order {
+            Order::Little => v.to_le_bytes(),
+            Order::Big => v.to_be_bytes(),
+        };
+        self.bytes.extend_from_slice(&b);
+    }
+    fn u32(&mut self, v: u32) {
+        let b = match self.order {
+            Order::Little => v.to_le_bytes(),
+            Order::Big => v.to_be_bytes(),
+        };
+        self.bytes.extend_from_slice(&b);
+    }
+    /// One IFD entry; `value` is the offset, or the inline value left-aligned.
+    fn entry(&mut self, tag: u16, kind: u16, count: u32, value: u32) {
+        self.u16(tag);
+        self.u16(kind);
+        self.u32(count);
+        self.u32(value);
+    }
+    /// An inline SHORT: left-aligned in the 4-byte value field, in byte order.
+    fn short_entry(&mut self, tag: u16, value: u16) {
+        self.u16(tag);
+        self.u16(3);
+        self.u32(1);
+        self.u16(value);
+        self.u16(0);
+    }
+    /// Inline ASCII of up to 4 bytes (the same in either byte order).
+    fn ascii_entry(&mut self, tag: u16, text: &[u8; 2]) {
+        self.u16(tag);
+        self.u16(2);
+        self.u32(2);
+        self.bytes.extend_from_slice(text);
+        self.bytes.extend_from_slice(&[0, 0]);
+    }
+    fn rationals(&mut self, parts: [(u32, u32); 3]) {
+        for (n, d) in parts {
+            self.u32(n);
+            self.u32(d);
+        }
+    }
+    fn at(&self, offset: usize) {
+        assert_eq!(self.bytes.len(), offset, "layout of the hand-built EXIF block");
+    }
+}
+
+/// Orientation 6 (rotate 90° clockwise to view), Make, DateTimeOriginal
+/// 2024:06:15 09:15:30 and a maker note in the Exif IFD, Hai Phong's
+/// position in the GPS IFD, a thumbnail IFD1; with `damage` applied.
+fn phone_exif(order: Order, damage: Damage) -> Vec<u8> {
+    const ASCII: u16 = 2;
+    const LONG: u16 = 4;
+    const RATIONAL: u16 = 5;
+    const UNDEFINED: u16 = 7;
+    // Offsets of the layout below.
+    const IFD0: u32 = 8;
+    const MAKE: u32 = 62;
+    const EXIF_IFD: u32 = 78;
+    const DATE: u32 = 108;
+    const MAKER_NOTE: u32 = 128;
+    const GPS_IFD: u32 = 160;
+    const LAT: u32 = 214;
+    const LON: u32 = 238;
+    const IFD1: u32 = 262;
+    const END: u32 = 280;
+
+    let mut t = Tiff {
+        order,
+        bytes: Vec::new(),
+    };
+    match order {
+        Order::Little => t.bytes.extend_from_slice(b"II"),
+        Order::Big => t.bytes.extend_from_slice(b"MM"),
+    }
+    t.u16(42);
+    t.u32(IFD0);
+    // IFD0: Make, Orientation, Exif pointer, GPS pointer.
+    t.u16(4);
+    let make_at = if damage == Damage::OddOffset {
+        END - 1
+    } else {
+        MAKE
+    };
+    t.entry(0x010F, ASCII, 16, make_at);
+    t.short_entry(0x0112, 6);
+    t.entry(0x8769, LONG, 1, EXIF_IFD);
+    t.entry(0x8825, LONG, 1, GPS_IFD);
+    t.u32(if damage == Damage::ValueOverlapsIfd {
+        DATE
+    } else {
+        IFD1
+    });
+    t.at(MAKE as usize);
+    t.bytes.extend_from_slice(b"Kiemtra Phone\0\0\0");
+    t.at(EXIF_IFD as usize);
+    // Exif IFD: DateTimeOriginal, MakerNote.
+    t.u16(2);
+    t.entry(0x9003, ASCII, 20, DATE);
+    let maker_note_len = if damage == Damage::MakerNote { 4096 } else { 32 };
+    t.entry(0x927C, UNDEFINED, maker_note_len, MAKER_NOTE);
+    t.u32(if damage == Damage::ChildIfdLinked { IFD1 } else { 0 });
+    t.at(DATE as usize);
+    t.bytes.extend_from_slice(b"2024:06:15 09:15:30\0");
+    t.at(MAKER_NOTE as usize);
+    // A vendor header and then bytes that parse as nothing.
+    t.bytes
+        .extend_from_slice(b"Nikon\0\x02\x10\0\0MM\0*\xFF\xFF\xFF\xF0");
+    t.bytes.extend_from_slice(&[0xEE; 14]);
+    t.at(GPS_IFD as usize);
+    // GPS IFD: 20°51'39.60" N, 106°40'58.80" E.
+    t.u16(4);
+    t.ascii_entry(0x0001, b"N\0");
+    t.entry(0x0002, RATIONAL, 3, LAT);
+    t.ascii_entry(0x0003, b"E\0");
+    t.entry(0x0004, RATIONAL, 3, LON);
+    t.u32(0);
+    t.at(LAT as usize);
+    t.rationals([(20, 1), (51, 1), (3960, 100)]);
+    t.at(LON as usize);
+    t.rationals([(106, 1), (40, 1), (5880, 100)]);
+    t.at(IFD1 as usize);
+    // IFD1: Compression = 6 (a JPEG thumbnail would follow).
+    t.u16(1);
+    t.short_entry(0x0103, 6);
+    t.u32(0);
+    t.at(END as usize);
+    if damage == Damage::Truncated {
+        // Header, count, Make and Orientation: 8 + 2 + 2 × 12.
+        t.bytes.truncate(34);
+    }
+    t.bytes
+}
+
+const DAMAGES: [Damage; 6] = [
+    Damage::None,
+    Damage::OddOffset,
+    Damage::ValueOverlapsIfd,
+    Damage::MakerNote,
+    Damage::ChildIfdLinked,
+    Damage::Truncated,
+];
+
+/// Capture time and GPS position, where the damage left them intact.
+fn assert_metadata(photo: &kiemtra_core::photo::NormalisedPhoto, damage: Damage, what: &str) {
+    if damage == Damage::Truncated {
+        // Both sat beyond the end of the block: gone, and not guessed.
+        assert_eq!(photo.captured_at, None, "{what}");
+        assert_eq!(photo.position, None, "{what}");
+        return;
+    }
+    let expected = chrono::NaiveDate::from_ymd_opt(2024, 6, 15).and_then(|d| d.and_hms_opt(9, 15, 30));
+    assert_eq!(photo.captured_at, expected, "{what}: capture time");
+    let position = photo
+        .position
+        .unwrap_or_else(|| panic!("{what}: GPS position lost"));
+    assert_eq!(
+        (position.lat_e7, position.lon_e7),
+        (208_610_000, 1_066_830_000),
+        "{what}"
+    );
+}
+
+#[test]
+fn damaged_exif_from_phones_keeps_a_portrait_upright_with_its_time_and_place() {
+    // Stored landscape, shot portrait: orientation 6 turns it upright.
+    let jpeg = quadrant_jpeg(64, 32);
+    for order in [Order::Little, Order::Big] {
+        for damage in DAMAGES {
+            let what = format!("{order:?}-endian EXIF, {damage:?}");
+            let tagged = jpeg_with_exif(&jpeg, &phone_exif(order, damage));
+            let photo = normalise(&tagged, &PhotoConfig::default())
+                .unwrap_or_else(|e| panic!("{what}: the photo is refused: {e}"));
+            assert_upright(64, 32, &photo, 6, &what);
+            assert_eq!((photo.image.width, photo.image.height), (32, 64), "{what}");
+            assert_metadata(&photo, damage, &what);
+        }
+    }
+}
+
+#[test]
+fn damaged_exif_in_a_png_is_read_as_leniently() {
+    let png = quadrant_png(64, 32);
+    for order in [Order::Little, Order::Big] {
+        for damage in DAMAGES {
+            let what = format!("PNG, {order:?}-endian EXIF, {damage:?}");
+            let tagged = png_with_exif(&png, &phone_exif(order, damage));
+            let photo = normalise(&tagged, &PhotoConfig::default())
+                .unwrap_or_else(|e| panic!("{what}: the photo is refused: {e}"));
+            assert_upright(64, 32, &photo, 6, &what);
+            assert_metadata(&photo, damage, &what);
+        }
+    }
+}
+
+#[test]
+fn the_hand_built_blocks_are_damaged_as_described() {
+    // Guards the tests above: the undamaged block is valid for a strict
+    // reader and every damaged one is refused by it, so the tests above
+    // really exercise the lenient reading.
+    for order in [Order::Little, Order::Big] {
+        for damage in DAMAGES {
+            let strict = exif::Reader::new().read_raw(phone_exif(order, damage));
+            let error = strict.as_ref().err().map(ToString::to_string);
+            assert_eq!(
+                strict.is_ok(),
+                damage == Damage::None,
+                "{order:?} {damage:?}: {error:?}"
+            );
+        }
+    }
+}

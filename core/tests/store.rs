@@ -7,8 +7,9 @@ use common::*;
 use kiemtra_core::answer::{AnswerValue, YesNoNa};
 use kiemtra_core::error::{AnswerError, Error, LifecycleError, TemplateError, ValidationError};
 use kiemtra_core::identity::DeviceKey;
-use kiemtra_core::ids::{FacilityId, InspectionId};
+use kiemtra_core::ids::{DeviceId, FacilityId, InspectionId, OpId};
 use kiemtra_core::inspection::Status;
+use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::record::AnswerState;
 use kiemtra_core::store::Store;
 use kiemtra_core::template::{osh_general, TemplateRef};
@@ -459,4 +460,101 @@ fn published_units_are_kept_and_a_broken_list_is_refused() {
         .map(|u| u.name_vi.clone())
         .collect();
     assert_eq!(names, ["Phường Gia Viên"]);
+}
+
+#[test]
+fn after_the_leaders_seal_only_delivery_moves_the_inspection_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = started_inspection(&store);
+    answer_all(&store, id, &["B1"], &[]);
+    store.close_findings(id).unwrap();
+    let delegation = store
+        .delegation(store.inspection(id).unwrap().delegation)
+        .unwrap()
+        .unwrap();
+    let leader = delegation.leader().unwrap();
+    let member = delegation
+        .members
+        .iter()
+        .find(|m| m.inspector != leader)
+        .unwrap()
+        .inspector;
+    let (lk, mk) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+    store
+        .draw_up_minutes(id, minutes_info(&[(leader, &lk), (member, &mk)]))
+        .unwrap();
+    store.sign_minutes(id, member, &mk).unwrap();
+    store.sign_minutes(id, leader, &lk).unwrap();
+    assert_eq!(store.inspection(id).unwrap().status, Status::Sealed);
+
+    // What every replica (this device for what it pulls, the server for
+    // what it is pushed) runs on a received transition: after the seal,
+    // only delivery passes.
+    let snap = store.snapshot(id).unwrap();
+    for to in [
+        Status::Draft,
+        Status::InProgress,
+        Status::FindingsClosed,
+        Status::Sealed,
+    ] {
+        let op = Operation {
+            id: OpId::new(),
+            device: DeviceId::new(),
+            seq: 1,
+            author: Some(member),
+            at: chrono::Utc::now(),
+            payload: Payload::Transition { inspection: id, to },
+        };
+        let checked = snap.record.check(&op, &snap.context());
+        assert!(
+            matches!(checked, Err(Error::Lifecycle(LifecycleError::Sealed { .. }))),
+            "a received transition to {to:?} on sealed minutes: {checked:?}"
+        );
+    }
+
+    // Back to draft, in progress or findings closed, or "sealed" again by a
+    // transition: refused, and no operation is written (none could reach
+    // another device).
+    let before = fingerprint(&store);
+    for to in [
+        Status::Draft,
+        Status::InProgress,
+        Status::FindingsClosed,
+        Status::Sealed,
+    ] {
+        let err = store.transition(id, to).unwrap_err();
+        assert!(
+            matches!(err, Error::Lifecycle(LifecycleError::Sealed { to: t, .. }) if t == to),
+            "{to:?}: {err}"
+        );
+        // Says what is wrong in the protocol's words, not Rust's.
+        let message = err.to_string();
+        assert!(message.contains("sealed"), "{message}");
+        assert!(
+            !message.contains("FindingsClosed") && !message.contains("InProgress"),
+            "{message}"
+        );
+    }
+    assert_eq!(fingerprint(&store), before);
+
+    // Delivery is the way forward; after it, nothing goes back either.
+    store.transition(id, Status::Delivered).unwrap();
+    assert_eq!(store.inspection(id).unwrap().status, Status::Delivered);
+    let before = fingerprint(&store);
+    for to in [
+        Status::Draft,
+        Status::InProgress,
+        Status::FindingsClosed,
+        Status::Sealed,
+    ] {
+        assert!(
+            matches!(
+                store.transition(id, to),
+                Err(Error::Lifecycle(LifecycleError::Sealed { .. }))
+            ),
+            "{to:?}"
+        );
+    }
+    assert_eq!(fingerprint(&store), before);
 }

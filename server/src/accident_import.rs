@@ -11,6 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 use kiemtra_core::accident::{Declarant, NewAccident};
+use kiemtra_core::ids::FacilityId;
 
 use crate::csv_import::ImportReport;
 use crate::db::Read;
@@ -64,46 +65,7 @@ pub fn import_accidents(w: &mut Writer, file: &Path) -> Result<ImportReport, Ser
             }
         };
         let line = row.position().map_or(0, |p| p.line());
-        let result = (|| -> Result<(), ServerError> {
-            let field = |i: usize| row.get(i).unwrap_or("").to_string();
-            let count = |i: usize| -> Result<u32, ServerError> {
-                let s = field(i);
-                if s.is_empty() {
-                    return Ok(0);
-                }
-                s.parse()
-                    .map_err(|_| ServerError::Invalid(format!("{}: not a number: {s:?}", COLUMNS[i])))
-            };
-            let local = NaiveDateTime::parse_from_str(&field(0), "%Y-%m-%d %H:%M")
-                .map_err(|_| ServerError::Invalid("occurred_at: expected YYYY-MM-DD HH:MM".into()))?;
-            let occurred_at = local
-                .and_local_timezone(kiemtra_core::inspection::vietnam_offset())
-                .single()
-                .ok_or_else(|| ServerError::Invalid("occurred_at: not a valid time".into()))?
-                .with_timezone(&chrono::Utc);
-            let tax = field(3);
-            let facility = if tax.is_empty() {
-                None
-            } else {
-                Some(
-                    *by_tax
-                        .get(&tax)
-                        .ok_or_else(|| ServerError::Invalid(format!("no facility with tax code {tax}")))?,
-                )
-            };
-            let new = NewAccident {
-                occurred_at,
-                place: field(1),
-                unit: field(2),
-                facility,
-                without_contract: facility.is_none(),
-                deaths: count(4)?,
-                seriously_injured: count(5)?,
-                lightly_injured: count(6)?,
-                victims: Vec::new(),
-                account: field(7),
-                needs_examination: false,
-            };
+        let result = parse_row(&row, &by_tax).and_then(|new| {
             w.declare_accident(
                 new,
                 Declarant::Import {
@@ -112,11 +74,59 @@ pub fn import_accidents(w: &mut Writer, file: &Path) -> Result<ImportReport, Ser
                 },
             )?;
             Ok(())
-        })();
+        });
         match result {
             Ok(()) => report.imported += 1,
             Err(e) => report.refused.push((line, e.to_string())),
         }
     }
     Ok(report)
+}
+
+/// One data row as the accident it declares (checked further when
+/// declared); `by_tax` finds the establishment of a tax code. Pure, so it is
+/// fuzzed on its own.
+pub fn parse_row(
+    row: &csv::StringRecord,
+    by_tax: &HashMap<String, FacilityId>,
+) -> Result<NewAccident, ServerError> {
+    let field = |i: usize| row.get(i).unwrap_or("").to_string();
+    let count = |i: usize| -> Result<u32, ServerError> {
+        let s = field(i);
+        if s.is_empty() {
+            return Ok(0);
+        }
+        s.parse()
+            .map_err(|_| ServerError::Invalid(format!("{}: not a number: {s:?}", COLUMNS[i])))
+    };
+    let local = NaiveDateTime::parse_from_str(&field(0), "%Y-%m-%d %H:%M")
+        .map_err(|_| ServerError::Invalid("occurred_at: expected YYYY-MM-DD HH:MM".into()))?;
+    let occurred_at = local
+        .and_local_timezone(kiemtra_core::inspection::vietnam_offset())
+        .single()
+        .ok_or_else(|| ServerError::Invalid("occurred_at: not a valid time".into()))?
+        .with_timezone(&chrono::Utc);
+    let tax = field(3);
+    let facility = if tax.is_empty() {
+        None
+    } else {
+        Some(
+            *by_tax
+                .get(&tax)
+                .ok_or_else(|| ServerError::Invalid(format!("no facility with tax code {tax}")))?,
+        )
+    };
+    Ok(NewAccident {
+        occurred_at,
+        place: field(1),
+        unit: field(2),
+        facility,
+        without_contract: facility.is_none(),
+        deaths: count(4)?,
+        seriously_injured: count(5)?,
+        lightly_injured: count(6)?,
+        victims: Vec::new(),
+        account: field(7),
+        needs_examination: false,
+    })
 }

@@ -194,24 +194,63 @@ fn header<'a>(req: &'a Request, name: &str) -> Result<&'a str, ServerError> {
         .ok_or_else(|| ServerError::unauthorized("unauthenticated", format!("missing {name} header")))
 }
 
+/// The three headers of a signed request, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    pub token: String,
+    pub nonce: String,
+    pub signature: Vec<u8>,
+}
+
+/// Parses `Authorization: Bearer <token>`, the nonce and the hex signature:
+/// outside input, checked before any session lookup. Pure, so it is fuzzed
+/// on its own.
+pub fn parse_signed_headers(
+    authorization: &str,
+    nonce: &str,
+    signature: &str,
+) -> Result<SignedHeaders, ServerError> {
+    let token = authorization
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| ServerError::unauthorized("unauthenticated", "expected a Bearer token"))?
+        .trim()
+        .to_string();
+    if nonce.len() < 16 || nonce.len() > 128 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServerError::unauthorized(
+            "bad_nonce",
+            "the nonce must be 16 to 128 hex digits",
+        ));
+    }
+    // An ed25519 signature is 64 bytes: a longer header is refused before
+    // it is decoded.
+    if signature.len() != 128 {
+        return Err(ServerError::unauthorized(
+            "bad_signature",
+            "the signature must be 128 hex digits",
+        ));
+    }
+    let signature = hex::decode(signature)
+        .map_err(|_| ServerError::unauthorized("bad_signature", "the signature is not hex"))?;
+    Ok(SignedHeaders {
+        token,
+        nonce: nonce.to_string(),
+        signature,
+    })
+}
+
 impl FromRequest<AppState> for Signed {
     type Rejection = ServerError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = header(&req, AUTHORIZATION.as_str())?
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ServerError::unauthorized("unauthenticated", "expected a Bearer token"))?
-            .trim()
-            .to_string();
-        let nonce = header(&req, HEADER_NONCE)?.to_string();
-        if nonce.len() < 16 || nonce.len() > 128 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ServerError::unauthorized(
-                "bad_nonce",
-                "the nonce must be 16 to 128 hex digits",
-            ));
-        }
-        let signature = hex::decode(header(&req, HEADER_SIGNATURE)?)
-            .map_err(|_| ServerError::unauthorized("bad_signature", "the signature is not hex"))?;
+        let SignedHeaders {
+            token,
+            nonce,
+            signature,
+        } = parse_signed_headers(
+            header(&req, AUTHORIZATION.as_str())?,
+            header(&req, HEADER_NONCE)?,
+            header(&req, HEADER_SIGNATURE)?,
+        )?;
         let (device, inspector) = state.auth.session(&token)?;
         let method = req.method().as_str().to_string();
         let path_and_query = req

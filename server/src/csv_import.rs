@@ -53,7 +53,8 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_row(rec: &csv::StringRecord) -> Result<NewFacility, String> {
+/// One data row as the facility it registers (checked further when put).
+pub fn parse_row(rec: &csv::StringRecord) -> Result<NewFacility, String> {
     if rec.len() != COLUMNS.len() {
         return Err(format!("expected {} columns, found {}", COLUMNS.len(), rec.len()));
     }

@@ -13,6 +13,9 @@ pub enum ServerError {
     Storage(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Something that must be unique (a device key) is already taken.
+    #[error("{message}")]
+    Taken { code: &'static str, message: String },
     #[error("invalid input: {0}")]
     Invalid(String),
     /// A body that is not the CBOR message the endpoint expects.
@@ -56,7 +59,9 @@ impl ServerError {
     pub fn status(&self) -> StatusCode {
         match self {
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ServerError::Conflict(_) | ServerError::UploadOffset { .. } => StatusCode::CONFLICT,
+            ServerError::Conflict(_) | ServerError::Taken { .. } | ServerError::UploadOffset { .. } => {
+                StatusCode::CONFLICT
+            }
             ServerError::Invalid(_) | ServerError::BadBody { .. } | ServerError::Core(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -75,7 +80,9 @@ impl ServerError {
             ServerError::Conflict(_) => "conflict",
             ServerError::Invalid(_) | ServerError::Core(_) => "invalid",
             ServerError::BadBody { .. } => "bad_body",
-            ServerError::Unauthorized { code, .. } | ServerError::Forbidden { code, .. } => code,
+            ServerError::Unauthorized { code, .. }
+            | ServerError::Forbidden { code, .. }
+            | ServerError::Taken { code, .. } => code,
             ServerError::NotFound(_) => "not_found",
             ServerError::TooLarge { .. } => "too_large",
             ServerError::TooManyOps { .. } => "too_many_ops",
@@ -145,10 +152,93 @@ impl IntoResponse for ServerError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        // A server failure's details (paths, storage errors) are for the
+        // log above, not for the client.
+        let message = if status.is_server_error() {
+            match self {
+                ServerError::Unavailable => self.to_string(),
+                _ => "the server could not complete the request; the failure is logged".to_string(),
+            }
+        } else {
+            public_message(&self.to_string())
+        };
+        let mut body = serde_json::json!({ "error": message, "code": self.code() });
         if let ServerError::UploadOffset { received } = self {
             body["received"] = received.into();
         }
         (status, Json(body)).into_response()
+    }
+}
+
+/// A message as the client sees it: serde names the Rust type it was
+/// decoding into ("expected struct EnrolRequest", "struct variant
+/// Payload::SetAnswer"), which says nothing to a client written from the
+/// protocol's description and ties it to our type names. Those words become
+/// what they mean on the wire (a map, a kind name); the rest of the message
+/// (the field, the offset, the expected kinds) stays.
+pub fn public_message(message: &str) -> String {
+    let words: Vec<&str> = message.split(' ').collect();
+    let is_type = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase());
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let after = words.get(i + 2).copied().unwrap_or("");
+        if matches!(w, "tuple" | "unit" | "newtype" | "struct")
+            && matches!(next, "struct" | "variant")
+            && is_type(after)
+        {
+            i += 1;
+            continue;
+        }
+        if matches!(w, "struct" | "enum" | "variant") && is_type(next) {
+            let rest = next.trim_start_matches(|c: char| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '<' | '>')
+            });
+            let meaning = match w {
+                "struct" => "a map",
+                "enum" => "a kind name",
+                _ => "the fields of that kind",
+            };
+            out.push(format!("{meaning}{rest}"));
+            i += 2;
+            continue;
+        }
+        out.push(w.to_string());
+        i += 1;
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_type_names_become_wire_words() {
+        assert_eq!(
+            public_message("the body is not a valid enrolment request: invalid type: string \"x\", expected struct EnrolRequest at offset 0"),
+            "the body is not a valid enrolment request: invalid type: string \"x\", expected a map at offset 0"
+        );
+        assert_eq!(
+            public_message("invalid length 3, expected tuple struct Hash32 with 1 element"),
+            "invalid length 3, expected a map with 1 element"
+        );
+        assert_eq!(
+            public_message("invalid type: integer `1`, expected struct variant Payload::SetAnswer"),
+            "invalid type: integer `1`, expected the fields of that kind"
+        );
+        assert_eq!(
+            public_message("expected enum Status, got map"),
+            "expected a kind name, got map"
+        );
+        // Messages without type names are as they were.
+        let plain = "missing field `code` at offset 4";
+        assert_eq!(public_message(plain), plain);
+        assert_eq!(
+            public_message("the struct of the minutes"),
+            "the struct of the minutes"
+        );
     }
 }

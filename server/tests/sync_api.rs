@@ -616,4 +616,157 @@ fn a_storage_failure_fails_the_push_and_the_device_retries_it() {
     let record = fx.state.db.record(fx.insp1).unwrap().unwrap();
     assert_eq!(record.inspection.status, Status::InProgress);
     assert!(record.answers.contains_key("B1"));
+
+#[test]
+fn two_devices_may_not_enrol_the_same_public_key() {
+    let fx = Fixture::start();
+    let first = DeviceClient::new(&fx.base);
+    first.enrol(&fx.code(fx.a, 24), "Điện thoại của Lan").unwrap();
+    // Another device id presenting the same key (a cloned app, or a phone
+    // claiming another's identity): refused, and the code is not spent.
+    let code = fx.code(fx.b, 24);
+    let clone = DeviceClient::new(&fx.base);
+    let r = clone
+        .enrol_with_key(&code, "Điện thoại của Hùng", first.public_key().to_vec())
+        .unwrap();
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "key_enrolled"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let res = clone.enrol(&code, "Điện thoại của Hùng").unwrap();
+    assert_eq!(res.inspector.id, fx.b);
+    // A revoked device's key stays taken: it was on a lost phone.
+    fx.revoke(first.device);
+    let again = DeviceClient::new(&fx.base);
+    let r = again
+        .enrol_with_key(&fx.code(fx.a, 24), "x", first.public_key().to_vec())
+        .unwrap();
+    assert_eq!((r.status, r.error_code().as_str()), (409, "key_enrolled"));
+}
+
+#[test]
+fn error_bodies_say_what_is_wrong_without_internal_type_names() {
+    let fx = Fixture::start();
+    let mut c = fx.device(fx.a);
+    c.login().unwrap();
+    // An enrolment request that is a CBOR map of the wrong shape.
+    let bodies: [(&str, Vec<u8>); 3] = [
+        ("/api/v1/enrol", to_cbor("x", &"not a request").unwrap()),
+        (
+            "/api/v1/enrol",
+            to_cbor("x", &std::collections::BTreeMap::from([("code", 1u8)])).unwrap(),
+        ),
+        ("/api/v1/auth/challenge", to_cbor("x", &[1u8, 2, 3]).unwrap()),
+    ];
+    // What the decoder says about the first names our type: echoing it, as
+    // the server did, is what this test refuses.
+    let raw = from_cbor::<kiemtra_core::sync::wire::EnrolRequest>("x", &bodies[0].1)
+        .unwrap_err()
+        .to_string();
+    assert!(raw.contains("EnrolRequest"), "{raw}");
+    for (path, body) in bodies {
+        let r = c.post_raw(path, &body).unwrap();
+        let text = String::from_utf8_lossy(&r.body).into_owned();
+        assert_eq!(r.status, 400, "{path}: {text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let message = json["error"].as_str().unwrap();
+        for internal in [
+            "EnrolRequest",
+            "ChallengeRequest",
+            "struct ",
+            "enum ",
+            "Vec<",
+            "kiemtra",
+        ] {
+            assert!(!message.contains(internal), "{path}: {message}");
+        }
+        assert!(!message.is_empty());
+    }
+    // A push whose operation names an unknown kind says which kinds exist,
+    // not which Rust type failed to decode.
+    let mut op = std::collections::BTreeMap::new();
+    op.insert(
+        "ops",
+        vec![std::collections::BTreeMap::from([("payload", "launch_rockets")])],
+    );
+    let r = c
+        .signed("POST", "/api/v1/ops", &to_cbor("x", &op).unwrap())
+        .unwrap();
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 400, "{text}");
+    for internal in ["PushRequest", "Operation", "Payload", "struct ", "enum "] {
+        assert!(!text.contains(internal), "{text}");
+    }
+}
+
+#[test]
+fn every_text_an_operation_carries_is_checked_by_one_rule_on_the_server() {
+    use kiemtra_core::answer::{AnswerEntry, YesNoNa};
+    use kiemtra_core::violation::ViolationEdit;
+    let fx = Fixture::start();
+    let c = fx.device(fx.a);
+    let no = AnswerValue::YesNoNa(YesNoNa::No);
+    let noted = |item: &str, note: &str| Payload::SetAnswer {
+        inspection: fx.insp1,
+        item: item.into(),
+        entry: AnswerEntry {
+            value: yes(),
+            note: Some(note.into()),
+        },
+        supersedes: vec![],
+    };
+    let ok = c
+        .push(vec![
+            op(&c, fx.a, 1, start(fx.insp1)),
+            op(&c, fx.a, 2, answer(fx.insp1, "B1", no)),
+            op(
+                &c,
+                fx.a,
+                3,
+                noted("B2", "Đã kiểm tra sổ theo dõi.\nCòn thiếu chữ ký."),
+            ),
+        ])
+        .unwrap();
+    assert!(ok.results.iter().all(|r| refusal(&r.outcome).is_none()), "{ok:?}");
+    let before = fx.state.db.record(fx.insp1).unwrap();
+    let head = fx.head();
+
+    let edit = |requirement: &str| Payload::EditViolation {
+        inspection: fx.insp1,
+        item: "B1".into(),
+        edit: ViolationEdit {
+            requirement: Some(requirement.into()),
+            ..Default::default()
+        },
+        supersedes: vec![],
+    };
+    let bad = [
+        noted("B2", &"ệ".repeat(1 << 20)),            // a megabyte of note
+        noted("B2", "Nguye\u{0302}\u{0303}n Văn An"), // decomposed, not NFC
+        noted("B2", "  Còn thiếu chữ ký"),            // not trimmed
+        noted("B2", "Còn thiếu\r\nchữ ký"),           // CR LF
+        noted("B2", "Đạt\u{1b}[2J"),                  // a terminal escape
+        noted("B2", "Đạt \u{202E}gnol oot"),          // a bidi override
+        edit("Lắp che chắn cho máy dập số 2\u{0}"),   // NUL in a requirement
+        edit(&"a".repeat(2_001)),                     // requirement too long
+        edit("Lă\u{0306}p che cha\u{0306}n"),         // decomposed requirement
+    ];
+    let ops: Vec<_> = bad
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| op(&c, fx.a, 4 + i as u64, p))
+        .collect();
+    let n = ops.len();
+    let refused = c.push(ops).unwrap();
+    let kinds: Vec<_> = refused.results.iter().map(|r| refusal(&r.outcome)).collect();
+    assert_eq!(kinds, vec![Some(RefusalKind::Invalid); n], "{refused:?}");
+    for r in &refused.results {
+        if let PushOutcome::Refused { reason, .. } = &r.outcome {
+            assert!(!reason.is_empty() && reason.len() < 300, "{reason}");
+        }
+    }
+    assert_eq!(fx.head(), head);
+    assert_eq!(fx.state.db.record(fx.insp1).unwrap(), before);
 }

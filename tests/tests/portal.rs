@@ -137,6 +137,8 @@ struct Page {
     status: u16,
     body: Vec<u8>,
     location: Option<String>,
+    content_type: Option<String>,
+    content_type_options: Option<String>,
 }
 
 impl Page {
@@ -170,16 +172,18 @@ impl Browser {
                 self.cookie = Some(v.to_string());
             }
         }
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
+        let header = |name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+        let location = header("location");
+        let content_type = header("content-type");
+        let content_type_options = header("x-content-type-options");
         let status = r.status().as_u16();
         let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().unwrap();
         Page {
             status,
             body,
             location,
+            content_type,
+            content_type_options,
         }
     }
 
@@ -635,4 +639,53 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
         p.status, 200,
         "a signed-out admin cookie still opens the overview"
     );
+
+#[test]
+fn a_photo_is_served_only_as_the_image_its_operation_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    let code = seal(&s, &s.a, &lan, &leader, 3);
+    let photo = lan.store.photos(s.a.inspection).unwrap().remove(0);
+    let (image, thumb) = (photo.image.sha256.clone(), photo.thumbnail.sha256.clone());
+    let mut browser = Browser::new(&server);
+    assert_eq!(browser.open(&code.grouped()).status, 303);
+
+    // Received as declared: shown, and served as a JPEG the browser may not sniff.
+    let html = browser.get("/portal/inspection").text();
+    assert!(
+        html.contains(&format!("src=\"/portal/photos/{thumb}\"")),
+        "{html}"
+    );
+    assert!(!html.contains("chưa nhận được"));
+    for sha in [&image, &thumb] {
+        let p = browser.get(&format!("/portal/photos/{sha}"));
+        assert_eq!(p.status, 200);
+        assert_eq!(p.content_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(p.content_type_options.as_deref(), Some("nosniff"));
+        assert!(p.body.starts_with(&[0xFF, 0xD8, 0xFF]));
+    }
+
+    // The thumbnail never arrived: the page says so instead of a broken image.
+    let blobs = dir.path().join(kiemtra_server::app::BLOB_DIR);
+    std::fs::remove_file(blobs.join(&thumb)).unwrap();
+    let html = browser.get("/portal/inspection").text();
+    assert!(html.contains("Ảnh chưa nhận được"), "{html}");
+    assert!(!html.contains(&format!("/portal/photos/{thumb}")), "{html}");
+    let p = browser.get(&format!("/portal/photos/{thumb}"));
+    assert_eq!(p.status, 404);
+    assert!(p.text().contains("chưa nhận được"));
+
+    // Bytes under the image's name that are not the image (a page with a
+    // script): never served, whatever their name.
+    let hostile = b"<html><script>alert(document.cookie)</script></html>";
+    std::fs::write(blobs.join(&image), hostile).unwrap();
+    let p = browser.get(&format!("/portal/photos/{image}"));
+    assert_eq!(p.status, 404);
+    assert!(!p.text().contains("<script>alert"));
+    assert_ne!(p.content_type.as_deref(), Some("image/jpeg"));
 }

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use kiemtra_core::answer::{AnswerValue, YesNoNa};
 use kiemtra_core::facility::{FacilityKind, NewFacility};
 use kiemtra_core::identity::{FileKeyStore, KeyStore};
-use kiemtra_core::ids::{InspectionId, InspectorId};
+use kiemtra_core::ids::{InspectionId, InspectorId, OpId};
 use kiemtra_core::inspection::{InspectionKind, Status};
 use kiemtra_core::minutes::Hash32;
+use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::store::Store;
+use kiemtra_core::sync::wire::{PushOutcome, RefusalKind};
 use kiemtra_core::sync::{self, device, SyncError, SyncObserver, SyncProgress};
 use kiemtra_core::template::osh_general;
 use kiemtra_tests::field::{minutes_info, png, Phone};
@@ -365,4 +367,116 @@ fn a_server_killed_mid_push_loses_and_duplicates_nothing() {
     );
     server.kill();
     assert_merge_of_log(data.path());
+}
+
+#[test]
+fn after_the_seal_the_server_refuses_transitions_back_from_a_stale_device() {
+    let data = tempfile::tempdir().unwrap();
+    let s = set_up(data.path());
+    let server = Server::start(data.path(), &[]);
+    let code = |who: InspectorId, nth: usize| {
+        s.codes
+            .iter()
+            .filter(|(w, _)| *w == who)
+            .nth(nth)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let lan = Phone::enrolled(&server, &code(s.lan, 0), "Điện thoại của Lan");
+    let minh = Phone::enrolled(&server, &code(s.minh, 0), "Điện thoại của Minh");
+    let leader = Phone::enrolled(&server, &code(s.leader, 0), "Điện thoại trưởng đoàn");
+    let tablet = Phone::enrolled(&server, &code(s.lan, 1), "Máy tính bảng của Lan");
+    let id = s.inspection;
+    lan.sync().unwrap();
+    lan.store.start_inspection(id).unwrap();
+    lan.answer_rest(id);
+    lan.sync().unwrap();
+    // Lan's tablet saw the inspection in progress, then went offline and,
+    // not knowing what happened since, closed the findings itself.
+    tablet.sync().unwrap();
+    tablet.store.close_findings(id).unwrap();
+
+    lan.store.close_findings(id).unwrap();
+    let mut info = minutes_info();
+    for (who, phone) in [(s.leader, &leader), (s.lan, &lan), (s.minh, &minh)] {
+        info.member_keys.insert(who, phone.key.public_key().unwrap());
+    }
+    lan.store.draw_up_minutes(id, info).unwrap();
+    lan.store.sign_minutes(id, s.lan, lan.key.as_ref()).unwrap();
+    lan.sync().unwrap();
+    minh.sync().unwrap();
+    minh.store.sign_minutes(id, s.minh, minh.key.as_ref()).unwrap();
+    minh.sync().unwrap();
+    leader.sync().unwrap();
+    leader
+        .store
+        .sign_minutes(id, s.leader, leader.key.as_ref())
+        .unwrap();
+    leader.sync().unwrap();
+
+    // Sealed on the server: the tablet's late transition is refused with the reason.
+    let report = tablet.sync().unwrap();
+    assert_eq!(report.refused, 1, "{report:?}");
+    let refused = tablet.store.refused_operations().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].op.payload.kind(), "transition");
+    assert!(refused[0].reason.contains("sealed"), "{}", refused[0].reason);
+    // A client that skips its own checks fares no better: back to draft, in
+    // progress, findings closed or "sealed" by a transition are refused.
+    let raw = device::client(&tablet.store, tablet.key.clone()).unwrap();
+    let author = tablet.store.identity().unwrap();
+    let ops: Vec<Operation> = [
+        Status::Draft,
+        Status::InProgress,
+        Status::FindingsClosed,
+        Status::Sealed,
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, to)| Operation {
+        id: OpId::new(),
+        device: tablet.store.device_id(),
+        seq: 1_000 + i as u64,
+        author,
+        at: chrono::Utc::now(),
+        payload: Payload::Transition { inspection: id, to },
+    })
+    .collect();
+    let pushed = raw.push(&ops).unwrap();
+    for r in &pushed.results {
+        match &r.outcome {
+            PushOutcome::Refused { kind, reason } => {
+                assert_eq!(*kind, RefusalKind::Lifecycle, "{reason}");
+                assert!(reason.contains("sealed"), "{reason}");
+            }
+            other => panic!("a transition after the seal was not refused: {other:?}"),
+        }
+    }
+    // No other device receives any of them: the server's log holds none.
+    let client = device::client(&lan.store, lan.key.clone()).unwrap();
+    let mut since = 0;
+    let mut from_tablet = 0;
+    loop {
+        let page = client.pull(since, 500).unwrap();
+        from_tablet += page
+            .entries
+            .iter()
+            .filter(|e| e.op.device == tablet.store.device_id() && e.op.payload.kind() == "transition")
+            .count();
+        since = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(from_tablet, 0);
+    lan.sync().unwrap();
+    assert_eq!(lan.store.inspection(id).unwrap().status, Status::Sealed);
+    assert_eq!(tablet.store.inspection(id).unwrap().status, Status::Sealed);
+    // Delivery still moves it on, on the device and on the server.
+    lan.store.transition(id, Status::Delivered).unwrap();
+    let report = lan.sync().unwrap();
+    assert_eq!(report.refused, 0);
+    leader.sync().unwrap();
+    assert_eq!(leader.store.inspection(id).unwrap().status, Status::Delivered);
 }

@@ -360,7 +360,7 @@ impl MinutesDocument {
             .map(|p| {
                 Ok(PhotoRef {
                     sha256: p.sha256,
-                    caption: text::optional("photo caption", Some(&p.caption), 500)?.unwrap_or_default(),
+                    caption: text::CAPTION.optional(Some(&p.caption))?.unwrap_or_default(),
                     item: p.item.clone(),
                 })
             })

@@ -30,8 +30,23 @@ impl Default for Metadata {
 }
 
 /// Reads EXIF from a JPEG (APP1), PNG (eXIf) or WebP (EXIF chunk).
+///
+/// Leniently: phones and messaging apps routinely write blocks with a small
+/// defect (an odd or out-of-range value offset, a next-IFD link into a
+/// value, a maker note longer than the block, a truncated block), and a
+/// strict reader refuses the whole block for one of them, so a portrait shot
+/// would be stored sideways and lose its time and place. Every field that
+/// parsed is used; a field the defect destroyed is simply absent.
 pub fn read(bytes: &[u8]) -> Metadata {
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+    let read = exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut Cursor::new(bytes))
+        .or_else(|e| {
+            e.distill_partial_result(|errors| {
+                tracing::debug!(defects = errors.len(), "EXIF read with defects; kept what parsed");
+            })
+        });
+    let Ok(exif) = read else {
         return Metadata::default();
     };
     Metadata {

@@ -563,6 +563,10 @@ impl Store {
     /// Moves the inspection one step along its lifecycle.
     pub fn transition(&self, id: InspectionId, to: Status) -> Result<Inspection> {
         let current = self.inspection(id)?.status;
+        // The rule every replica applies to a received transition first
+        // (after the seal only delivery), then this device's stricter one:
+        // its own transitions go one step at a time.
+        current.check_transition_op(to)?;
         current.check_transition(to)?;
         Ok(self
             .change_inspection(id, Payload::Transition { inspection: id, to })?
@@ -595,7 +599,7 @@ impl Store {
             .get(item)
             .map(|r| r.heads())
             .unwrap_or_default();
-        let note = text::optional("note", note, 5_000)?;
+        let note = text::NOTE.optional(note)?;
         // Normalise text answers here so the operation carries the stored form.
         let value = match snap.template.item(item) {
             Some((_, it)) => value.validate_for(it)?,
@@ -624,10 +628,10 @@ impl Store {
                 kind: "violation",
                 id: item.to_string(),
             })?;
-        edit.requirement = text::optional("requirement", edit.requirement.as_deref(), 2_000)?;
+        edit.requirement = text::REQUIREMENT.optional(edit.requirement.as_deref())?;
         edit.dismissed = match edit.dismissed.as_deref() {
             None => None,
-            Some(r) => Some(text::required("dismissal reason", r, 2_000)?),
+            Some(r) => Some(text::DISMISSAL_REASON.required(r)?),
         };
         if let Some(deadline) = edit.deadline {
             if deadline < snap.record.inspection.date() {
@@ -658,7 +662,7 @@ impl Store {
 
     /// Dismisses a proposed violation with a reason. It stays listed, marked dismissed.
     pub fn dismiss_violation(&self, id: InspectionId, item: &str, reason: &str) -> Result<Violation> {
-        let reason = text::required("dismissal reason", reason, 2_000)?;
+        let reason = text::DISMISSAL_REASON.required(reason)?;
         let current = self
             .snapshot(id)?
             .violations()

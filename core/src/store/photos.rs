@@ -21,7 +21,7 @@ impl Store {
         bytes: &[u8],
         caption: Option<&str>,
     ) -> Result<PhotoRecord> {
-        let caption = text::optional("caption", caption, 1_000)?;
+        let caption = text::CAPTION.optional(caption)?;
         // Cheap checks first: a refused photo should not cost a decode.
         let snap = self.snapshot(inspection)?;
         if !snap.record.inspection.status.findings_open() {

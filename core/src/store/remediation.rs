@@ -52,7 +52,7 @@ impl Store {
             .get(item)
             .map(|r| r.heads())
             .unwrap_or_default();
-        let note = text::optional("review note", note, 2000)?;
+        let note = text::REVIEW_NOTE.optional(note)?;
         self.change_inspection(
             id,
             Payload::ReviewRemediation {

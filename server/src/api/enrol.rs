@@ -12,6 +12,29 @@ use crate::error::ServerError;
 pub async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Cbor<EnrolResponse>, ServerError> {
     let req: EnrolRequest = decode("enrolment request", &body)?;
     tracing::info!(device = %req.device, "enrolment");
-    let res = state.writer.run(move |w| w.enrol(&req)).await?;
+    let res = state
+        .writer
+        .run(move |w| {
+            // On the writer, like the enrolment itself: two requests with the
+            // same key cannot both pass the check.
+            refuse_enrolled_key(w.db(), &req.public_key)?;
+            w.enrol(&req)
+        })
+        .await?;
     Ok(Cbor(res))
+}
+
+/// One key, one device: a key already certified for a device (revoked or
+/// not: a revoked key was on a lost phone) is refused for any other, so a
+/// cloned app or a phone presenting another's key cannot get a second
+/// certificate under another device id. Checked before the code is spent.
+fn refuse_enrolled_key(db: &crate::db::ServerDb, public_key: &[u8]) -> Result<(), ServerError> {
+    if db.devices()?.iter().any(|d| d.public_key == public_key) {
+        return Err(ServerError::Taken {
+            code: "key_enrolled",
+            message: "this public key is already enrolled for a device; a new installation makes a new key"
+                .into(),
+        });
+    }
+    Ok(())
 }

@@ -293,27 +293,38 @@ async fn photo(
     Session(grant): Session,
     Path(sha256): Path<String>,
 ) -> Response {
-    let s = state.clone();
-    let hash = sha256.clone();
-    let shown = tokio::task::spawn_blocking(move || {
-        view::granted_record(&s.db, grant).map(|r| view::shows_blob(&r, &hash))
+    let served = tokio::task::spawn_blocking(move || {
+        let record = view::granted_record(&state.db, grant)?;
+        let Some(declared) = view::declared_blob(&record, &sha256) else {
+            return Ok(None);
+        };
+        Ok::<_, ServerError>(Some(view::received_image(state.blobs.as_ref(), &declared)?))
     })
     .await;
-    match shown {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return problem(ServerError::NotFound("photo".into())),
-        Ok(Err(e)) => return problem(e),
-        Err(e) => return problem(ServerError::Storage(e.to_string())),
-    }
-    match state.blobs.get(&sha256) {
-        Ok(Some(bytes)) => {
+    match served {
+        Ok(Ok(Some(Some(bytes)))) => {
             let mut r = bytes.into_response();
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            let h = r.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            // Bytes a device uploaded: a browser must never guess them to be
+            // anything but the image declared (HTML, script).
+            h.insert(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             r
         }
-        Ok(None) => problem(ServerError::NotFound("photo".into())),
-        Err(e) => problem(e.into()),
+        // Shown by the record, but not (yet) here as the image it declares.
+        Ok(Ok(Some(None))) => html(
+            StatusCode::NOT_FOUND,
+            pages::problem(
+                "Ảnh chưa nhận được",
+                "Máy chủ chưa nhận được ảnh này từ thiết bị của đoàn kiểm tra (photo not yet received).",
+            ),
+        ),
+        Ok(Ok(None)) => problem(ServerError::NotFound("photo".into())),
+        Ok(Err(e)) => problem(e),
+        Err(e) => problem(ServerError::Storage(e.to_string())),
     }
 }
 
@@ -381,6 +392,15 @@ async fn send_report(
     let (sent_by, text, files) = match read_report(form).await {
         Ok(r) => r,
         Err(e) => return problem(e),
+    };
+    // By the rules every replica checks the operation with (a browser sends
+    // a textarea's line breaks as CR LF), before any photo is stored.
+    let normal = kiemtra_core::text::SENT_BY
+        .required(&sent_by)
+        .and_then(|by| Ok((by, kiemtra_core::text::REMEDIATION_TEXT.required(&text)?)));
+    let (sent_by, text) = match normal {
+        Ok(t) => t,
+        Err(e) => return problem(e.into()),
     };
     let s = state.clone();
     let item2 = item.clone();

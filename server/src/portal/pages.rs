@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use kiemtra_core::evidence::PhotoRecord;
 use kiemtra_core::remediation::RemediationReport;
 use kiemtra_core::violation::{Violation, ViolationStatus};
 
@@ -180,13 +181,9 @@ pub fn inspection(view: &PortalView) -> String {
             photos.len()
         );
         for p in photos {
-            let _ = writeln!(
-                b,
-                "<a href=\"/portal/photos/{}\"><img src=\"/portal/photos/{}\" alt=\"{}\" loading=\"lazy\"></a>",
-                e(&p.image.sha256),
-                e(&p.thumbnail.sha256),
-                e(p.caption.as_deref().unwrap_or("Ảnh"))
-            );
+            let caption = p.caption.as_deref().unwrap_or("Ảnh");
+            b.push_str(&photo_link(view, p, caption));
+            b.push('\n');
         }
         b.push_str("</div>\n");
     }
@@ -196,7 +193,28 @@ pub fn inspection(view: &PortalView) -> String {
     page(&f.name, NAV, &b)
 }
 
-fn report_block(r: &RemediationReport) -> String {
+/// A photo's thumbnail linking to the image, once both have arrived and are
+/// the images the operation declares; until then a note in its place.
+fn photo_link(view: &PortalView, p: &PhotoRecord, alt: &str) -> String {
+    if view.received.contains(&p.image.sha256) {
+        format!(
+            "<a href=\"/portal/photos/{}\"><img src=\"/portal/photos/{}\" alt=\"{}\" loading=\"lazy\"></a>",
+            e(&p.image.sha256),
+            e(&p.thumbnail.sha256),
+            e(alt)
+        )
+    } else {
+        format!(
+            "<span class=\"missing-photo\" title=\"{}\">{NOT_RECEIVED}</span>",
+            e(alt)
+        )
+    }
+}
+
+/// What stands in for a photo the server does not (yet) hold as an image.
+pub const NOT_RECEIVED: &str = "Ảnh chưa nhận được <span class=\"en\">Photo not yet received</span>";
+
+fn report_block(view: &PortalView, r: &RemediationReport) -> String {
     let mut b = format!(
         "<div class=\"card report\"><b>{}</b> – gửi lúc {}<p>{}</p>",
         e(&r.sent_by),
@@ -206,12 +224,7 @@ fn report_block(r: &RemediationReport) -> String {
     if !r.photos.is_empty() {
         b.push_str("<div class=\"thumbs\">");
         for p in &r.photos {
-            let _ = write!(
-                b,
-                "<a href=\"/portal/photos/{}\"><img src=\"/portal/photos/{}\" alt=\"Ảnh khắc phục\"></a>",
-                e(&p.image.sha256),
-                e(&p.thumbnail.sha256)
-            );
+            b.push_str(&photo_link(view, p, "Ảnh khắc phục"));
         }
         b.push_str("</div>");
     }
@@ -241,7 +254,7 @@ pub fn violation(view: &PortalView, v: &Violation, message: Option<(&str, &str)>
     if !reports.is_empty() {
         b.push_str("<h2>Báo cáo đã gửi <span class=\"en\">Reports sent</span></h2>\n");
         for r in reports {
-            b.push_str(&report_block(r));
+            b.push_str(&report_block(view, r));
         }
     }
     for r in view.record.remediation_reviews(&v.item) {

@@ -3,7 +3,10 @@
 //! violations with their deadlines, the photos. Everything here is read for
 //! the grant's inspection only; there is no other way in.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
+use kiemtra_core::evidence::{BlobRef, PhotoRecord};
 use kiemtra_core::facility::Facility;
 use kiemtra_core::minutes::{
     verify_bundle_with, Blob, Bundle, SignedMinutes, TrustedKeys, VerificationReport,
@@ -16,6 +19,7 @@ use kiemtra_core::violation::{Violation, ViolationStatus};
 use crate::app::AppState;
 use crate::db::{PortalGrant, Read, ServerDb};
 use crate::error::ServerError;
+use crate::storage::BlobStore;
 
 pub struct PortalView {
     pub record: InspectionRecord,
@@ -29,6 +33,8 @@ pub struct PortalView {
     /// The violations the minutes list (dismissed proposals are not shown).
     pub violations: Vec<Violation>,
     pub today: NaiveDate,
+    /// Photos (by image hash) that can be shown: both blobs received as declared.
+    pub received: BTreeSet<String>,
 }
 
 /// Days until the deadline (negative: overdue), for an unresolved violation.
@@ -59,19 +65,62 @@ pub fn granted_record(db: &ServerDb, grant: PortalGrant) -> Result<InspectionRec
         .ok_or_else(|| ServerError::NotFound("inspection".into()))
 }
 
-/// Whether `sha256` is a blob the record shows: an inspector's photo or
-/// thumbnail, or one the establishment sent. Photos are served on this
-/// check alone, without building the whole page's view.
-pub fn shows_blob(record: &InspectionRecord, sha256: &str) -> bool {
-    let inspectors = record.photos.values();
+/// Every photo the record shows: the inspectors', then the establishment's.
+fn shown_photos(record: &InspectionRecord) -> impl Iterator<Item = &PhotoRecord> {
     let sent = record
         .remediations
         .values()
         .flatten()
         .flat_map(|r| r.photos.iter());
-    inspectors
-        .chain(sent)
-        .any(|p| p.image.sha256 == sha256 || p.thumbnail.sha256 == sha256)
+    record.photos.values().chain(sent)
+}
+
+/// What the record declares about `sha256`, if it is a blob the record
+/// shows: an inspector's photo or thumbnail, or one the establishment sent.
+/// Photos are served on this check alone, without building the whole
+/// page's view.
+pub fn declared_blob(record: &InspectionRecord, sha256: &str) -> Option<BlobRef> {
+    shown_photos(record)
+        .flat_map(|p| [&p.image, &p.thumbnail])
+        .find(|b| b.sha256 == sha256)
+        .cloned()
+}
+
+/// The blob's bytes if the server holds them and they are the image `declared`
+/// says (size, hash, a whole JPEG of its sides); `None` while they have not
+/// arrived, and for bytes that are anything else (a device may upload any
+/// bytes under a name its operation declares an image): those are never
+/// served as a photo.
+pub fn received_image(blobs: &dyn BlobStore, declared: &BlobRef) -> Result<Option<Vec<u8>>, ServerError> {
+    let Some(bytes) = blobs.get(&declared.sha256)? else {
+        return Ok(None);
+    };
+    match declared.check_bytes(&bytes) {
+        Ok(()) => Ok(Some(bytes)),
+        Err(e) => {
+            tracing::warn!(blob = %declared.sha256, error = %e, "a photo's blob is not the image its operation declares");
+            Ok(None)
+        }
+    }
+}
+
+/// The photos (by image hash) whose image and thumbnail have both arrived
+/// as the images declared. Reads each blob once per page: a portal page is
+/// opened rarely and an inspection has tens of photos, not thousands.
+fn received_photos(
+    blobs: &dyn BlobStore,
+    record: &InspectionRecord,
+) -> Result<BTreeSet<String>, ServerError> {
+    let mut received = BTreeSet::new();
+    for p in shown_photos(record) {
+        if received.contains(&p.image.sha256) {
+            continue;
+        }
+        if received_image(blobs, &p.thumbnail)?.is_some() && received_image(blobs, &p.image)?.is_some() {
+            received.insert(p.image.sha256.clone());
+        }
+    }
+    Ok(received)
 }
 
 impl PortalView {
@@ -104,7 +153,9 @@ impl PortalView {
             .into_iter()
             .filter(|v| !v.is_dismissed())
             .collect();
+        let received = received_photos(state.blobs.as_ref(), &record)?;
         Ok(Self {
+            received,
             today: chrono::Utc::now()
                 .with_timezone(&kiemtra_core::inspection::vietnam_offset())
                 .date_naive(),
