@@ -616,6 +616,7 @@ fn a_storage_failure_fails_the_push_and_the_device_retries_it() {
     let record = fx.state.db.record(fx.insp1).unwrap().unwrap();
     assert_eq!(record.inspection.status, Status::InProgress);
     assert!(record.answers.contains_key("B1"));
+}
 
 #[test]
 fn two_devices_may_not_enrol_the_same_public_key() {

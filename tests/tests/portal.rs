@@ -639,6 +639,7 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
         p.status, 200,
         "a signed-out admin cookie still opens the overview"
     );
+}
 
 #[test]
 fn a_photo_is_served_only_as_the_image_its_operation_declares() {

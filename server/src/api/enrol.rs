@@ -6,6 +6,7 @@ use kiemtra_core::sync::wire::{EnrolRequest, EnrolResponse};
 
 use crate::app::AppState;
 use crate::cbor::{decode, Cbor};
+use crate::db::Read;
 use crate::error::ServerError;
 
 #[tracing::instrument(skip_all)]
@@ -17,7 +18,7 @@ pub async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Cbor<En
         .run(move |w| {
             // On the writer, like the enrolment itself: two requests with the
             // same key cannot both pass the check.
-            refuse_enrolled_key(w.db(), &req.public_key)?;
+            refuse_enrolled_key(&w.db(), &req.public_key)?;
             w.enrol(&req)
         })
         .await?;
@@ -28,7 +29,7 @@ pub async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Cbor<En
 /// not: a revoked key was on a lost phone) is refused for any other, so a
 /// cloned app or a phone presenting another's key cannot get a second
 /// certificate under another device id. Checked before the code is spent.
-fn refuse_enrolled_key(db: &crate::db::ServerDb, public_key: &[u8]) -> Result<(), ServerError> {
+fn refuse_enrolled_key(db: &impl Read, public_key: &[u8]) -> Result<(), ServerError> {
     if db.devices()?.iter().any(|d| d.public_key == public_key) {
         return Err(ServerError::Taken {
             code: "key_enrolled",
