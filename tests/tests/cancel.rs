@@ -62,11 +62,13 @@ fn a_sync_cancelled_at_any_step_keeps_what_it_did_and_the_next_resumes() {
             "hp.ngo-quyen",
         );
         let id = assign(&mut w, delegation, &facility);
-        (
-            id,
+        let codes = (
             w.enrol_code(t.lan, 24).unwrap(),
             w.enrol_code(t.minh, 24).unwrap(),
-        )
+        );
+        // Nothing is stored until the writer commits.
+        w.commit().unwrap();
+        (id, codes.0, codes.1)
     };
     let server = Server::start(data.path(), &[]);
     let lan = Phone::enrolled(&server, &lan_code, "Lan");
