@@ -81,6 +81,19 @@ fn set_up(data: &Path) -> Setup {
     }
 }
 
+impl Setup {
+    /// The `nth` enrolment code issued for `who`.
+    fn code(&self, who: InspectorId, nth: usize) -> String {
+        self.codes
+            .iter()
+            .filter(|(w, _)| *w == who)
+            .nth(nth)
+            .unwrap()
+            .1
+            .clone()
+    }
+}
+
 #[derive(Default)]
 struct Recorder(std::sync::Mutex<Vec<SyncProgress>>);
 
@@ -95,15 +108,7 @@ fn two_inspectors_one_inspection_offline_conflict_seal_and_late_edit() {
     let data = tempfile::tempdir().unwrap();
     let s = set_up(data.path());
     let server = Server::start(data.path(), &[]);
-    let code = |who: InspectorId, nth: usize| {
-        s.codes
-            .iter()
-            .filter(|(w, _)| *w == who)
-            .nth(nth)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let code = |who: InspectorId, nth: usize| s.code(who, nth);
     let lan = Phone::enrolled(&server, &code(s.lan, 0), "Điện thoại của Lan");
     let minh = Phone::enrolled(&server, &code(s.minh, 0), "Điện thoại của Minh");
     let leader = Phone::enrolled(&server, &code(s.leader, 0), "Điện thoại trưởng đoàn");
@@ -374,15 +379,7 @@ fn after_the_seal_the_server_refuses_transitions_back_from_a_stale_device() {
     let data = tempfile::tempdir().unwrap();
     let s = set_up(data.path());
     let server = Server::start(data.path(), &[]);
-    let code = |who: InspectorId, nth: usize| {
-        s.codes
-            .iter()
-            .filter(|(w, _)| *w == who)
-            .nth(nth)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let code = |who: InspectorId, nth: usize| s.code(who, nth);
     let lan = Phone::enrolled(&server, &code(s.lan, 0), "Điện thoại của Lan");
     let minh = Phone::enrolled(&server, &code(s.minh, 0), "Điện thoại của Minh");
     let leader = Phone::enrolled(&server, &code(s.leader, 0), "Điện thoại trưởng đoàn");

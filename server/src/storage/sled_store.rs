@@ -186,10 +186,11 @@ impl Storage for SledStorage {
             .collect();
         let result: Result<(), TransactionError<OpId>> = self.trees.as_slice().transaction(|tx| {
             for (seq, value, op) in &entries {
-                if tx[INDEX].get(op.as_bytes())?.is_some() {
+                // One index access per entry: the insert returns what it replaced,
+                // and a replaced entry (a duplicate) aborts the whole transaction.
+                if tx[INDEX].insert(op.as_bytes(), seq)?.is_some() {
                     return Err(ConflictableTransactionError::Abort(*op));
                 }
-                tx[INDEX].insert(op.as_bytes(), seq)?;
                 tx[LOG].insert(seq, value.as_slice())?;
             }
             for (table, key, value) in &writes {
