@@ -7,7 +7,7 @@ use common::*;
 use kiemtra_core::answer::{AnswerValue, YesNoNa};
 use kiemtra_core::error::{AnswerError, Error, LifecycleError, TemplateError, ValidationError};
 use kiemtra_core::identity::DeviceKey;
-use kiemtra_core::ids::{DeviceId, FacilityId, InspectionId, OpId};
+use kiemtra_core::ids::{DeviceId, FacilityId, InspectionId, InspectorId, OpId};
 use kiemtra_core::inspection::Status;
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::record::AnswerState;
@@ -103,13 +103,7 @@ fn a_whole_inspection_offline_and_after_reopening() {
         Err(Error::Lifecycle(LifecycleError::NotAllowed { .. }))
     ));
     let delegation = store.delegation(inspection.delegation).unwrap().unwrap();
-    let leader = delegation.leader().unwrap();
-    let member = delegation
-        .members
-        .iter()
-        .find(|m| m.inspector != leader)
-        .unwrap()
-        .inspector;
+    let (leader, member) = leader_and_member(&delegation);
     let (lk, mk) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
     store
         .draw_up_minutes(id, minutes_info(&[(leader, &lk), (member, &mk)]))
@@ -473,13 +467,7 @@ fn after_the_leaders_seal_only_delivery_moves_the_inspection_on() {
         .delegation(store.inspection(id).unwrap().delegation)
         .unwrap()
         .unwrap();
-    let leader = delegation.leader().unwrap();
-    let member = delegation
-        .members
-        .iter()
-        .find(|m| m.inspector != leader)
-        .unwrap()
-        .inspector;
+    let (leader, member) = leader_and_member(&delegation);
     let (lk, mk) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
     store
         .draw_up_minutes(id, minutes_info(&[(leader, &lk), (member, &mk)]))
@@ -557,4 +545,16 @@ fn after_the_leaders_seal_only_delivery_moves_the_inspection_on() {
         );
     }
     assert_eq!(fingerprint(&store), before);
+}
+
+/// The delegation's leader and another member.
+fn leader_and_member(delegation: &kiemtra_core::people::Delegation) -> (InspectorId, InspectorId) {
+    let leader = delegation.leader().unwrap();
+    let member = delegation
+        .members
+        .iter()
+        .find(|m| m.inspector != leader)
+        .unwrap()
+        .inspector;
+    (leader, member)
 }
