@@ -818,7 +818,7 @@ impl Writer {
                 req.device
             )));
         }
-        let device_name = kiemtra_core::text::required("device name", &req.device_name, 200)?;
+        let device_name = kiemtra_core::text::DEVICE_NAME.required(&req.device_name)?;
         let inspector = self
             .db()
             .inspector(code.inspector)?
