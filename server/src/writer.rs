@@ -55,7 +55,7 @@ const META_AGENCY_UNITS: &str = "agency_units";
 
 /// How long a certificate is valid. Devices never compare it with their own
 /// clock to refuse syncing; it is printed information.
-const CERTIFICATE_DAYS: i64 = 365;
+pub const CERTIFICATE_DAYS: i64 = 365;
 
 /// The agency's administrative units as last published (none before the first).
 fn agency_units(db: &impl Read) -> Result<Vec<AdminUnit>, ServerError> {
