@@ -228,7 +228,9 @@ pub fn parse_signed_headers(
         .ok_or_else(|| ServerError::unauthorized("unauthenticated", "expected a Bearer token"))?
         .trim()
         .to_string();
-    if !(NONCE_MIN_HEX..=NONCE_MAX_HEX).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !(NONCE_MIN_HEX..=NONCE_MAX_HEX).contains(&nonce.len())
+        || !nonce.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(ServerError::unauthorized(
             "bad_nonce",
             "the nonce must be 16 to 128 hex digits",

@@ -68,9 +68,7 @@ impl ServerError {
             ServerError::Invalid(_)
             | ServerError::BadQuery(_)
             | ServerError::BadBody { .. }
-            | ServerError::Core(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            | ServerError::Core(_) => StatusCode::BAD_REQUEST,
             ServerError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -112,7 +112,11 @@ fn a_revoked_device_hears_revoked_on_every_later_request() {
         );
     }
     let r = c
-        .signed("POST", "/api/v1/ops", &to_cbor("p", &serde_cbor::Value::Null).unwrap())
+        .signed(
+            "POST",
+            "/api/v1/ops",
+            &to_cbor("p", &serde_cbor::Value::Null).unwrap(),
+        )
         .unwrap();
     assert_eq!((r.status, json_error(&r).as_str()), (403, "revoked"));
     // A fresh sign-in is refused the same way, at the challenge already.
@@ -156,7 +160,10 @@ fn the_listed_limits_are_enforced() {
     let r = d
         .signed(
             "PUT",
-            &format!("/api/v1/blobs/{hash}?offset=0&total={}", limits.max_blob_bytes + 1),
+            &format!(
+                "/api/v1/blobs/{hash}?offset=0&total={}",
+                limits.max_blob_bytes + 1
+            ),
             b"x",
         )
         .unwrap();
