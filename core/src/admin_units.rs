@@ -86,7 +86,7 @@ impl AdminUnits {
     /// Adds units (an agency's commune list, say), refusing duplicate codes and empty validity.
     pub fn extend(&mut self, units: Vec<AdminUnit>) -> Result<(), ValidationError> {
         for mut unit in units {
-            unit.name_vi = crate::text::TextRule::line("unit name", 200).required(&unit.name_vi)?;
+            unit.name_vi = crate::text::UNIT_NAME.required(&unit.name_vi)?;
             if unit.code.trim().is_empty() {
                 return Err(ValidationError::Empty { field: "unit code" });
             }

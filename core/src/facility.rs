@@ -150,7 +150,7 @@ pub struct NewFacility {
 
 impl NewFacility {
     pub fn validate(self, id: FacilityId, units: &AdminUnits) -> Result<Facility, ValidationError> {
-        let name = text::TextRule::line("facility name", 300).required(&self.name)?;
+        let name = text::FACILITY_NAME.required(&self.name)?;
         let tax_code = match self.tax_code.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(t) => Some(TaxCode::parse(t)?),
@@ -160,7 +160,7 @@ impl NewFacility {
                 reason: "an enterprise must have a tax code".into(),
             });
         }
-        let street = text::TextRule::line("street address", 300).required(&self.street)?;
+        let street = text::STREET.required(&self.street)?;
         let unit = self.unit.trim().to_string();
         if units.get(&unit).is_none() {
             return Err(ValidationError::Invalid {
@@ -168,7 +168,7 @@ impl NewFacility {
                 reason: format!("unknown unit code {unit:?}"),
             });
         }
-        let sector = text::TextRule::line("sector", 200).required(&self.sector)?;
+        let sector = text::SECTOR.required(&self.sector)?;
         Ok(Facility {
             id,
             kind: self.kind,

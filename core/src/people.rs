@@ -21,9 +21,9 @@ impl Inspector {
     pub fn new(id: InspectorId, name: &str, title: &str, agency: &str) -> Result<Self, ValidationError> {
         Ok(Self {
             id,
-            name: text::TextRule::line("inspector name", 200).required(name)?,
-            title: text::TextRule::line("inspector title", 200).required(title)?,
-            agency: text::TextRule::line("agency", 300).required(agency)?,
+            name: text::INSPECTOR_NAME.required(name)?,
+            title: text::INSPECTOR_TITLE.required(title)?,
+            agency: text::AGENCY.required(agency)?,
         })
     }
 }
@@ -95,8 +95,8 @@ impl Delegation {
         }
         Ok(Self {
             id,
-            name: text::TextRule::line("delegation name", 300).required(name)?,
-            decision: text::TextRule::line("decision", 300).required(decision)?,
+            name: text::DELEGATION_NAME.required(name)?,
+            decision: text::DECISION.required(decision)?,
             members: all,
         })
     }

@@ -44,6 +44,44 @@ pub const REVIEW_NOTE: TextRule = TextRule::lines("review note", 2_000);
 pub const REMEDIATION_TEXT: TextRule = TextRule::lines("remediation text", 4_000);
 /// Who sent a remediation report (name, position).
 pub const SENT_BY: TextRule = TextRule::line("sent by", 200);
+/// A facility's name, its street address and its sector (`put_facility`).
+pub const FACILITY_NAME: TextRule = TextRule::line("facility name", 300);
+pub const STREET: TextRule = TextRule::line("street address", 300);
+pub const SECTOR: TextRule = TextRule::line("sector", 200);
+/// An inspector's name, title and agency (`put_inspector`, the enrolment answer).
+pub const INSPECTOR_NAME: TextRule = TextRule::line("inspector name", 200);
+pub const INSPECTOR_TITLE: TextRule = TextRule::line("inspector title", 200);
+pub const AGENCY: TextRule = TextRule::line("agency", 300);
+/// A delegation's name and the decision that set it up (`put_delegation`).
+pub const DELEGATION_NAME: TextRule = TextRule::line("delegation name", 300);
+pub const DECISION: TextRule = TextRule::line("decision", 300);
+/// An administrative unit's name (`publish_admin_units`).
+pub const UNIT_NAME: TextRule = TextRule::line("unit name", 200);
+/// The name a device is enrolled under (the enrolment request).
+pub const DEVICE_NAME: TextRule = TextRule::line("device name", 200);
+
+/// Every rule above, for the limits table of `docs/api.md` and the schema's
+/// `.size` bounds (both checked against these by tests).
+pub const ALL: [TextRule; 18] = [
+    ANSWER_TEXT,
+    NOTE,
+    REQUIREMENT,
+    DISMISSAL_REASON,
+    CAPTION,
+    REVIEW_NOTE,
+    REMEDIATION_TEXT,
+    SENT_BY,
+    FACILITY_NAME,
+    STREET,
+    SECTOR,
+    INSPECTOR_NAME,
+    INSPECTOR_TITLE,
+    AGENCY,
+    DELEGATION_NAME,
+    DECISION,
+    UNIT_NAME,
+    DEVICE_NAME,
+];
 
 impl TextRule {
     /// One line: no line breaks, no tabs.

@@ -414,6 +414,7 @@ fn published_units_are_kept_and_a_broken_list_is_refused() {
         }],
         next: seq,
         more: false,
+        head: seq,
     };
     let in_gia_vien = || NewFacility {
         kind: FacilityKind::Enterprise,

@@ -24,6 +24,9 @@ use crate::writer::Principal;
 
 pub const CHALLENGE_SECS: u64 = 120;
 pub const SESSION_SECS: u64 = 30 * 60;
+/// Bounds of a request nonce, in hex digits.
+pub const NONCE_MIN_HEX: usize = 16;
+pub const NONCE_MAX_HEX: usize = 128;
 /// Bounds on memory: past these, the oldest entries are dropped (expired first).
 const MAX_CHALLENGES: usize = 100_000;
 const MAX_NONCES_PER_SESSION: usize = 1_000_000;
@@ -38,6 +41,9 @@ struct SessionState {
     inspector: InspectorId,
     expires: Instant,
     nonces: HashSet<String>,
+    /// The device was revoked during the session: kept until it expires so
+    /// that every later request says `revoked`, not `session_expired`.
+    revoked: bool,
 }
 
 #[derive(Default)]
@@ -125,6 +131,7 @@ impl Auth {
                 inspector: record.inspector,
                 expires: now + Duration::from_secs(SESSION_SECS),
                 nonces: HashSet::new(),
+                revoked: false,
             },
         );
         Ok(token)
@@ -133,6 +140,9 @@ impl Auth {
     fn session(&self, token: &str) -> Result<(DeviceId, InspectorId), ServerError> {
         let sessions = self.sessions.lock().map_err(poisoned)?;
         match sessions.get(token) {
+            Some(s) if s.expires > Instant::now() && s.revoked => {
+                Err(ServerError::forbidden("revoked", "this device was revoked"))
+            }
             Some(s) if s.expires > Instant::now() => Ok((s.device, s.inspector)),
             _ => Err(ServerError::unauthorized(
                 "session_expired",
@@ -159,12 +169,15 @@ impl Auth {
         Ok(s.nonces.insert(nonce.to_string()))
     }
 
-    /// Drops every session of a device (after its revocation).
-    pub fn drop_device(&self, device: DeviceId) -> Result<(), ServerError> {
-        self.sessions
-            .lock()
-            .map_err(poisoned)?
-            .retain(|_, s| s.device != device);
+    /// Marks every session of a device revoked (after its revocation): they
+    /// authenticate nothing more, and say why until they expire.
+    pub fn revoke_device(&self, device: DeviceId) -> Result<(), ServerError> {
+        for s in self.sessions.lock().map_err(poisoned)?.values_mut() {
+            if s.device == device {
+                s.revoked = true;
+                s.nonces = HashSet::new();
+            }
+        }
         Ok(())
     }
 }
@@ -215,7 +228,9 @@ pub fn parse_signed_headers(
         .ok_or_else(|| ServerError::unauthorized("unauthenticated", "expected a Bearer token"))?
         .trim()
         .to_string();
-    if nonce.len() < 16 || nonce.len() > 128 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !(NONCE_MIN_HEX..=NONCE_MAX_HEX).contains(&nonce.len())
+        || !nonce.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(ServerError::unauthorized(
             "bad_nonce",
             "the nonce must be 16 to 128 hex digits",
@@ -268,7 +283,7 @@ impl FromRequest<AppState> for Signed {
         let record = match active_device(state, device) {
             Ok(r) => r,
             Err(e) => {
-                state.auth.drop_device(device)?;
+                state.auth.revoke_device(device)?;
                 return Err(e);
             }
         };

@@ -18,6 +18,9 @@ pub enum ServerError {
     Taken { code: &'static str, message: String },
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A query string that is not the endpoint's (axum's message, which names the field).
+    #[error("{0}")]
+    BadQuery(String),
     /// A body that is not the CBOR message the endpoint expects.
     #[error("the body is not a valid {what}: {reason}")]
     BadBody { what: &'static str, reason: String },
@@ -62,9 +65,10 @@ impl ServerError {
             ServerError::Conflict(_) | ServerError::Taken { .. } | ServerError::UploadOffset { .. } => {
                 StatusCode::CONFLICT
             }
-            ServerError::Invalid(_) | ServerError::BadBody { .. } | ServerError::Core(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ServerError::Invalid(_)
+            | ServerError::BadQuery(_)
+            | ServerError::BadBody { .. }
+            | ServerError::Core(_) => StatusCode::BAD_REQUEST,
             ServerError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -80,6 +84,7 @@ impl ServerError {
             ServerError::Conflict(_) => "conflict",
             ServerError::Invalid(_) | ServerError::Core(_) => "invalid",
             ServerError::BadBody { .. } => "bad_body",
+            ServerError::BadQuery(_) => "bad_query",
             ServerError::Unauthorized { code, .. }
             | ServerError::Forbidden { code, .. }
             | ServerError::Taken { code, .. } => code,

@@ -35,6 +35,7 @@ pub mod forwarded;
 pub mod html;
 pub mod overview;
 pub mod portal;
+pub mod query;
 pub mod replay;
 pub mod server_key;
 pub mod storage;

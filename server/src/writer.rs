@@ -55,7 +55,7 @@ const META_AGENCY_UNITS: &str = "agency_units";
 
 /// How long a certificate is valid. Devices never compare it with their own
 /// clock to refuse syncing; it is printed information.
-const CERTIFICATE_DAYS: i64 = 365;
+pub const CERTIFICATE_DAYS: i64 = 365;
 
 /// The agency's administrative units as last published (none before the first).
 fn agency_units(db: &impl Read) -> Result<Vec<AdminUnit>, ServerError> {
@@ -818,7 +818,7 @@ impl Writer {
                 req.device
             )));
         }
-        let device_name = kiemtra_core::text::required("device name", &req.device_name, 200)?;
+        let device_name = kiemtra_core::text::DEVICE_NAME.required(&req.device_name)?;
         let inspector = self
             .db()
             .inspector(code.inspector)?

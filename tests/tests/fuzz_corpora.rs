@@ -178,6 +178,7 @@ fn write_seed_corpora() {
                 entries,
                 next: 5,
                 more: false,
+                head: 5,
             },
         )
         .unwrap(),

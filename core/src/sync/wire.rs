@@ -204,6 +204,11 @@ pub struct PullResponse {
     pub next: u64,
     /// More entries wait past this page.
     pub more: bool,
+    /// The server_seq of the log's last entry, relevant to the device or
+    /// not: a `since` beyond it means the device saw a longer log than the
+    /// server has. Read as 0 from a server that does not send it.
+    #[serde(default)]
+    pub head: u64,
 }
 
 /// The answer of `GET /api/v1/blobs/{sha256}/status` and of a chunk `PUT`.

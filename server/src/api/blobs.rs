@@ -1,7 +1,7 @@
 //! Blobs: `GET /api/v1/blobs/{sha256}/status`, `PUT /api/v1/blobs/{sha256}?offset=N&total=T`
 //! (one raw chunk), `GET /api/v1/blobs/{sha256}` (the bytes).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use kiemtra_core::sync::wire::UploadStatus;
@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::auth::Signed;
 use crate::cbor::Cbor;
 use crate::error::ServerError;
+use crate::query::Query;
 
 #[tracing::instrument(skip_all, fields(hash = %hash))]
 pub async fn status(

@@ -1,6 +1,6 @@
 //! `POST /api/v1/ops` (push) and `GET /api/v1/ops?since=N&limit=M` (pull).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use kiemtra_core::codec::from_cbor;
 use kiemtra_core::ops::Operation;
 use kiemtra_core::sync::wire::{LogEntry, PullResponse, PushRequest, PushResponse};
@@ -11,6 +11,7 @@ use crate::auth::Signed;
 use crate::cbor::{decode, Cbor};
 use crate::db::Read;
 use crate::error::ServerError;
+use crate::query::Query;
 use crate::storage::Scope;
 
 #[tracing::instrument(skip_all, fields(device = %signed.principal.device))]
@@ -44,7 +45,7 @@ pub struct PullQuery {
 
 /// Entries scanned per pull at most, so that a device far behind with few
 /// relevant entries does not hold a worker for long: it gets `more` and a cursor.
-const MAX_SCAN: usize = 20_000;
+pub const MAX_SCAN: usize = 20_000;
 
 #[tracing::instrument(skip_all, fields(device = %signed.principal.device, since = q.since))]
 pub async fn pull(
@@ -52,10 +53,11 @@ pub async fn pull(
     Query(q): Query<PullQuery>,
     signed: Signed,
 ) -> Result<Cbor<PullResponse>, ServerError> {
+    // 0 is a page of no entry (a cheap way to learn the head), never one.
     let limit = q
         .limit
         .unwrap_or(state.limits.pull_default)
-        .clamp(1, state.limits.pull_max) as usize;
+        .min(state.limits.pull_max) as usize;
     let inspector = signed.principal.inspector;
     let res = tokio::task::spawn_blocking(move || -> Result<PullResponse, ServerError> {
         let mine = state.db.delegations_of(inspector)?;
@@ -88,10 +90,13 @@ pub async fn pull(
                 }
             }
         }
+        // A `since` past the head (a server restored from an older backup)
+        // is answered with an empty page and the real head, so the device can tell.
         Ok(PullResponse {
             entries,
             next: cursor.max(q.since),
             more: cursor < head,
+            head,
         })
     })
     .await??;
