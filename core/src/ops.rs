@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::access_code::AccessCode;
+use crate::access_code::AccessCodeHash;
 use crate::admin_units::AdminUnit;
 use crate::answer::AnswerEntry;
 use crate::evidence::PhotoRecord;
@@ -69,11 +69,14 @@ pub enum Payload {
         inspection: InspectionId,
         #[serde(with = "serde_bytes")]
         canonical: Vec<u8>,
-        /// The code printed on the minutes for the establishment's portal
-        /// access; not part of the signed content (anyone verifying a copy
-        /// would otherwise learn it).
-        #[serde(default)]
-        access_code: Option<AccessCode>,
+        /// SHA-256 of the code printed on the minutes for the
+        /// establishment's portal access. Not part of the signed content
+        /// (anyone verifying a copy would otherwise learn it), and never the
+        /// code itself: the log reaches every member's device. Older
+        /// operations carried the clear code under `access_code`; they read
+        /// as its hash (see [`AccessCodeHash`]).
+        #[serde(default, alias = "access_code")]
+        access_code_hash: Option<AccessCodeHash>,
     },
     /// One signature on the minutes whose content hash is given; the
     /// leader's signature seals the inspection.

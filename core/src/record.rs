@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access_code::AccessCode;
+use crate::access_code::AccessCodeHash;
 use crate::answer::{compliance, AnswerEntry, Compliance};
 use crate::error::{AnswerError, Error, LifecycleError};
 use crate::evidence::PhotoRecord;
@@ -48,9 +48,10 @@ pub struct MinutesVersion {
     pub canonical: Vec<u8>,
     /// Kept sorted by signer, so merged records compare equal.
     pub signatures: Vec<MinutesSignature>,
-    /// The portal access code printed on this version.
-    #[serde(default)]
-    pub access_code: Option<AccessCode>,
+    /// SHA-256 of the portal access code printed on this version (older
+    /// records held the code itself under `access_code`: read as its hash).
+    #[serde(default, alias = "access_code")]
+    pub access_code_hash: Option<AccessCodeHash>,
 }
 
 impl MinutesVersion {
@@ -460,20 +461,20 @@ impl InspectionRecord {
             }
             Payload::DrawUpMinutes {
                 canonical,
-                access_code,
+                access_code_hash,
                 ..
             } => {
                 let hash = crate::minutes::content_hash(canonical).to_hex();
                 let version = self.minutes.entry(hash).or_insert_with(|| MinutesVersion {
                     canonical: canonical.clone(),
                     signatures: Vec::new(),
-                    access_code: None,
+                    access_code_hash: None,
                 });
                 // The same minutes drawn up twice with different codes (which
-                // an honest device never does): the smaller code, whatever the order.
-                if let Some(code) = access_code {
-                    if version.access_code.as_ref().is_none_or(|c| code < c) {
-                        version.access_code = Some(code.clone());
+                // an honest device never does): the smaller hash, whatever the order.
+                if let Some(code) = access_code_hash {
+                    if version.access_code_hash.is_none_or(|c| *code < c) {
+                        version.access_code_hash = Some(*code);
                     }
                 }
             }

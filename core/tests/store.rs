@@ -559,3 +559,94 @@ fn leader_and_member(delegation: &kiemtra_core::people::Delegation) -> (Inspecto
         .inspector;
     (leader, member)
 }
+
+/// Minutes drawn up on another device arrive by a pull, which merges what
+/// the server accepted; a member's device still rebuilds them from its own
+/// record before it signs, and refuses minutes that say something else.
+#[test]
+fn a_member_refuses_to_sign_minutes_that_contradict_its_record() {
+    use kiemtra_core::minutes::{
+        canonical_bytes, Assessment, Hash32, MinutesDocument, MinutesError, PhotoRef,
+    };
+    use kiemtra_core::sync::wire::{LogEntry, PullResponse};
+
+    type Forge = fn(&mut MinutesDocument);
+    let forgeries: [(&str, Forge); 5] = [
+        ("findings", |d| {
+            for f in d.findings.iter_mut().flat_map(|s| s.items.iter_mut()) {
+                f.assessment = Assessment::Compliant;
+            }
+            d.violations.clear();
+        }),
+        ("deadline", |d| d.violations[0].deadline = "2099-01-01".into()),
+        ("establishment name", |d| {
+            d.establishment.name = "Công ty TNHH Khác".into()
+        }),
+        ("photos", |d| {
+            d.photos.push(PhotoRef {
+                sha256: Hash32::sha256(b"not a photo of this inspection"),
+                caption: "Ảnh".into(),
+                item: None,
+            })
+        }),
+        ("", |_| {}),
+    ];
+    for (field, forge) in forgeries {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = started_inspection(&store);
+        answer_all(&store, id, &["B5", "D4"], &["C3"]);
+        store.close_findings(id).unwrap();
+        let snap = store.snapshot(id).unwrap();
+        let delegation = store
+            .delegation(snap.record.inspection.delegation)
+            .unwrap()
+            .unwrap();
+        let (leader, member) = leader_and_member(&delegation);
+        let inspectors: Vec<_> = delegation
+            .members
+            .iter()
+            .map(|m| store.inspector(m.inspector).unwrap().unwrap())
+            .collect();
+        let (lk, mk) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+        let info = minutes_info(&[(leader, &lk), (member, &mk)]);
+        let mut doc = MinutesDocument::build(&snap, &delegation, &inspectors, info).unwrap();
+        forge(&mut doc);
+        // Drawn on another device, and pulled.
+        let op = Operation {
+            id: OpId::new(),
+            device: DeviceId::new(),
+            seq: 1,
+            author: Some(leader),
+            at: chrono::Utc::now(),
+            payload: Payload::DrawUpMinutes {
+                inspection: id,
+                canonical: canonical_bytes(&doc).unwrap(),
+                access_code_hash: None,
+            },
+        };
+        store
+            .apply_pulled(&PullResponse {
+                entries: vec![LogEntry { server_seq: 1, op }],
+                next: 1,
+                more: false,
+            })
+            .unwrap();
+        if field.is_empty() {
+            // The honest minutes, drawn elsewhere, are signed.
+            store.sign_minutes(id, member, &mk).unwrap();
+            continue;
+        }
+        let before = fingerprint(&store);
+        let err = store.sign_minutes(id, member, &mk).unwrap_err();
+        assert!(
+            matches!(&err, Error::Minutes(MinutesError::ContradictsRecord { field: f }) if f.contains(field)),
+            "{field}: {err}"
+        );
+        assert_eq!(
+            fingerprint(&store),
+            before,
+            "{field}: the refusal changed the store"
+        );
+    }
+}

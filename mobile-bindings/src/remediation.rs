@@ -79,7 +79,9 @@ impl KiemtraStore {
     }
 
     /// The access code printed on the current minutes (the establishment's
-    /// key to its portal page), grouped as printed.
+    /// key to its portal page), grouped as printed. Only the device that drew
+    /// the minutes holds it (operations carry its hash): `None` elsewhere,
+    /// where the rendered minutes say the code is on the establishment's copy.
     pub fn minutes_access_code(&self, inspection_id: String) -> Result<Option<String>> {
         Ok(self
             .inner()

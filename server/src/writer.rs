@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
+use kiemtra_core::access_code::{AccessCode, AccessCodeHash};
 use kiemtra_core::accident::{Accident, Declarant, NewAccident};
 use kiemtra_core::admin_units::{AdminUnit, AdminUnits};
 use kiemtra_core::codec::{from_cbor, to_cbor};
@@ -27,9 +28,11 @@ use kiemtra_core::facility::{Facility, FacilityKind, NewFacility};
 use kiemtra_core::identity::{check_public_key, IdentityError};
 use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectionId, InspectorId, OpId};
 use kiemtra_core::inspection::{Inspection, InspectionKind, Status};
+use kiemtra_core::minutes::{check_conforms, MemberKeys, TrustedKeys};
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::people::{Delegation, DelegationMember, Inspector, Role};
 use kiemtra_core::record::{Context, InspectionRecord};
+use kiemtra_core::store::InspectionSnapshot;
 use kiemtra_core::sync::wire::{
     Certificate, CertificateBody, EnrolRequest, EnrolResponse, PushOutcome, PushResult, RefusalKind,
     SIGN_CERTIFICATE,
@@ -149,6 +152,9 @@ impl PushDraft {
 fn refusal_of(e: kiemtra_core::Error) -> Refusal {
     use kiemtra_core::Error as E;
     let kind = match &e {
+        E::Minutes(kiemtra_core::minutes::MinutesError::ContradictsRecord { .. }) => {
+            RefusalKind::ContradictsRecord
+        }
         E::Lifecycle(_) => RefusalKind::Lifecycle,
         E::NotFound { .. } => RefusalKind::NotFound,
         _ => RefusalKind::Invalid,
@@ -911,7 +917,15 @@ impl Writer {
     /// [`PushDraft::resolve`]); refused ones change nothing. A storage failure
     /// while judging fails the whole push, which the caller rolls back: the
     /// device keeps its operations and retries.
-    pub fn push(&mut self, who: Principal, ops: Vec<Operation>) -> Result<PushDraft, ServerError> {
+    ///
+    /// `access_codes` are the clear portal codes sent beside the operations
+    /// (`PushRequest::access_codes`): used to judge the draw-ups, then dropped.
+    pub fn push(
+        &mut self,
+        who: Principal,
+        ops: Vec<Operation>,
+        access_codes: &[AccessCode],
+    ) -> Result<PushDraft, ServerError> {
         let mut results: Vec<PushResult> = Vec::with_capacity(ops.len());
         let mut pending = Vec::new();
         // Records touched by this push, written back once at the end.
@@ -933,7 +947,7 @@ impl Writer {
                 });
                 continue;
             }
-            let outcome = match self.judge(who, &op, &mut records, &mut dirty) {
+            let outcome = match self.judge(who, &op, access_codes, &mut records, &mut dirty) {
                 Ok(scope) => {
                     let pos = self.changes.append(NewEntry {
                         op: op.id,
@@ -962,6 +976,7 @@ impl Writer {
         &mut self,
         who: Principal,
         op: &Operation,
+        access_codes: &[AccessCode],
         records: &mut HashMap<InspectionId, InspectionRecord>,
         dirty: &mut HashSet<InspectionId>,
     ) -> Result<Scope, Rejection> {
@@ -1031,23 +1046,126 @@ impl Writer {
                     .get_mut(&id)
                     .ok_or_else(|| refuse(RefusalKind::NotFound, format!("inspection {id} not found")))?;
                 record.check(op, &ctx).map_err(refusal_of)?;
+                // Everything is judged before the record changes: a refusal changes nothing.
+                let grant = match &op.payload {
+                    Payload::DrawUpMinutes {
+                        canonical,
+                        access_code_hash,
+                        ..
+                    } => {
+                        self.judge_minutes(record, &template, canonical)?;
+                        self.judge_access_code(id, *access_code_hash, access_codes)?
+                    }
+                    _ => None,
+                };
                 record.merge(op);
                 dirty.insert(id);
-                if let Payload::DrawUpMinutes {
-                    access_code: Some(code),
-                    ..
-                } = &op.payload
-                {
+                if let Some(hash) = grant {
                     // The establishment's key to the portal; only its hash is kept.
                     let grant = PortalGrant {
                         inspection: id,
                         facility,
                     };
-                    self.changes.put_portal_grant(&code.hash(), &grant)?;
+                    self.changes.put_portal_grant(&hash.0, &grant)?;
                 }
                 Ok(Scope::Delegation(delegation))
             }
         }
+    }
+
+    /// Minutes are the record: rebuilt from the server's record, delegation,
+    /// inspectors and certified keys, and refused where they say otherwise.
+    /// Signatures then only ever go on minutes that passed (a signature names
+    /// a version the record holds, and only accepted draw-ups enter it).
+    fn judge_minutes(
+        &mut self,
+        record: &InspectionRecord,
+        template: &ChecklistTemplate,
+        canonical: &[u8],
+    ) -> Result<(), Rejection> {
+        let doc = kiemtra_core::minutes::decode_canonical(canonical).map_err(|e| refusal_of(e.into()))?;
+        let inspection = &record.inspection;
+        let facility = self.db().facility(inspection.facility)?.ok_or_else(|| {
+            refuse(
+                RefusalKind::NotFound,
+                format!("facility {} not found", inspection.facility),
+            )
+        })?;
+        let delegation = self.delegation(inspection.delegation)?.ok_or_else(|| {
+            refuse(
+                RefusalKind::NotFound,
+                format!("delegation {} not found", inspection.delegation),
+            )
+        })?;
+        let mut inspectors = Vec::with_capacity(delegation.members.len());
+        for m in &delegation.members {
+            inspectors.push(self.db().inspector(m.inspector)?.ok_or_else(|| {
+                refuse(
+                    RefusalKind::NotFound,
+                    format!("inspector {} not found", m.inspector),
+                )
+            })?);
+        }
+        // The keys minutes may name: the members' devices that are not revoked.
+        let mut keys = TrustedKeys::new();
+        for d in self.db().devices()? {
+            if d.revoked || delegation.role_of(d.inspector).is_none() {
+                continue;
+            }
+            let Ok(pk) = <[u8; 32]>::try_from(d.public_key.as_slice()) else {
+                continue;
+            };
+            keys.insert(&d.inspector.to_string(), pk, "")
+                .map_err(|e| ServerError::Storage(format!("a certified key is unusable: {e}")))?;
+        }
+        let snapshot = InspectionSnapshot {
+            record: record.clone(),
+            template: template.clone(),
+            facility,
+        };
+        check_conforms(
+            &doc,
+            &snapshot,
+            &delegation,
+            &inspectors,
+            MemberKeys::Certified(&keys),
+        )
+        .map_err(|e| Rejection::Refused(refusal_of(e.into())))
+    }
+
+    /// The portal code of minutes drawn up: the hash to grant, if new. A new
+    /// hash needs its clear code beside the operation, a code that passes the
+    /// randomness rule, and no grant for another inspection (which it would
+    /// then open). An amendment keeps the code, and its grant, of the minutes
+    /// it amends.
+    fn judge_access_code(
+        &mut self,
+        inspection: InspectionId,
+        hash: Option<AccessCodeHash>,
+        codes: &[AccessCode],
+    ) -> Result<Option<AccessCodeHash>, Rejection> {
+        let Some(hash) = hash else {
+            return Ok(None);
+        };
+        match self.db().portal_grant(&hash.0)? {
+            Some(g) if g.inspection == inspection => return Ok(None),
+            Some(_) => {
+                return Err(Rejection::Refused(refuse(
+                    RefusalKind::AccessCode,
+                    "the access code is already in use for another inspection; draw up the minutes again",
+                )))
+            }
+            None => {}
+        }
+        let code = codes.iter().find(|c| c.code_hash() == hash).ok_or_else(|| {
+            refuse(
+                RefusalKind::AccessCode,
+                "the access code of the minutes was not sent beside them",
+            )
+        })?;
+        code.check_strength()
+            .map_err(|e| refuse(RefusalKind::AccessCode, e.to_string()))?;
+        Ok(Some(hash))
     }
 
     fn check_member(&mut self, who: Principal, delegation: DelegationId) -> Result<(), Rejection> {
@@ -1273,7 +1391,7 @@ mod tests {
     /// A job the way the committer runs it.
     fn job(s: &mut Set, ops: Vec<Operation>) -> Result<PushDraft, ServerError> {
         s.w.begin_job().unwrap();
-        let out = s.w.push(s.who, ops);
+        let out = s.w.push(s.who, ops, &[]);
         s.w.end_job(out.is_ok());
         out
     }
@@ -1413,7 +1531,7 @@ mod tests {
         };
         let refused = by_newcomer(&s, 1);
         s.w.begin_job().unwrap();
-        let d = s.w.push(newcomer, vec![refused]).unwrap();
+        let d = s.w.push(newcomer, vec![refused], &[]).unwrap();
         s.w.end_job(true);
         assert_eq!(d.refusals().count(), 1);
         s.w.commit().unwrap();
@@ -1435,7 +1553,7 @@ mod tests {
 
         let accepted_op = by_newcomer(&s, 2);
         s.w.begin_job().unwrap();
-        let d = s.w.push(newcomer, vec![accepted_op]).unwrap();
+        let d = s.w.push(newcomer, vec![accepted_op], &[]).unwrap();
         s.w.end_job(true);
         let refusals: Vec<_> = d.refusals().collect();
         assert!(

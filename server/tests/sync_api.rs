@@ -124,7 +124,14 @@ fn sessions_sign_requests_and_refuse_replays_and_strangers() {
         .send_signed("GET", "/api/v1/ops?since=5", &[], &nonce, &sig)
         .unwrap();
     assert_eq!((r.status, r.error_code().as_str()), (401, "bad_signature"));
-    let body = to_cbor("p", &PushRequest { ops: vec![] }).unwrap();
+    let body = to_cbor(
+        "p",
+        &PushRequest {
+            ops: vec![],
+            access_codes: vec![],
+        },
+    )
+    .unwrap();
     let (nonce, sig) = c.sign("POST", "/api/v1/ops", &body).unwrap();
     let mut tampered = body.clone();
     tampered.push(0);
@@ -487,7 +494,14 @@ fn garbage_and_oversized_pushes_are_refused_and_change_nothing() {
     let many: Vec<_> = (0..1001)
         .map(|i| op(&c, fx.a, i + 1, answer(fx.insp1, "B1", yes())))
         .collect();
-    let body = to_cbor("p", &PushRequest { ops: many }).unwrap();
+    let body = to_cbor(
+        "p",
+        &PushRequest {
+            ops: many,
+            access_codes: vec![],
+        },
+    )
+    .unwrap();
     let r = c.signed("POST", "/api/v1/ops", &body).unwrap();
     assert_eq!((r.status, r.error_code().as_str()), (413, "too_many_ops"));
     assert_eq!(fx.head(), head);

@@ -159,7 +159,14 @@ fn write_seed_corpora() {
     seed(
         "wire",
         "push.cbor",
-        &to_cbor("push", &PushRequest { ops: ops.clone() }).unwrap(),
+        &to_cbor(
+            "push",
+            &PushRequest {
+                ops: ops.clone(),
+                access_codes: vec![],
+            },
+        )
+        .unwrap(),
     );
     let entries = ops
         .iter()

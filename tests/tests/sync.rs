@@ -440,7 +440,7 @@ fn after_the_seal_the_server_refuses_transitions_back_from_a_stale_device() {
         payload: Payload::Transition { inspection: id, to },
     })
     .collect();
-    let pushed = raw.push(&ops).unwrap();
+    let pushed = raw.push(&ops, &[]).unwrap();
     for r in &pushed.results {
         match &r.outcome {
             PushOutcome::Refused { kind, reason } => {

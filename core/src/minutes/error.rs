@@ -26,6 +26,10 @@ pub enum MinutesError {
     MembersUnsigned { count: usize, missing: Vec<String> },
     #[error("the signing key of inspector {signer} is not the key named in the minutes")]
     KeyMismatch { signer: String },
+    /// A field the inspection record determines (establishment, delegation,
+    /// findings, violations, photos, …) says something else than the record.
+    #[error("the minutes contradict the inspection record: {field} not as recorded")]
+    ContradictsRecord { field: String },
     #[error("the minutes' bytes are not canonical: decoding and encoding again changes them")]
     NotCanonical,
     #[error("not a Kiemtra minutes bundle: {0}")]

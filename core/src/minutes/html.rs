@@ -21,6 +21,9 @@ pub struct RenderOptions {
     /// The establishment's portal access code, printed as text and carried
     /// in the QR code's URL (`?code=`), so that scanning opens its page.
     pub access_code: Option<AccessCode>,
+    /// The minutes have an access code that this renderer does not hold
+    /// (only the drawing device and the paper do): a line says where it is.
+    pub code_elsewhere: bool,
 }
 
 impl RenderOptions {
@@ -28,12 +31,28 @@ impl RenderOptions {
         Self {
             verify_base_url: verify_base_url.to_string(),
             access_code: None,
+            code_elsewhere: false,
         }
     }
 
     pub fn with_access_code(mut self, code: Option<AccessCode>) -> Self {
         self.access_code = code;
         self
+    }
+
+    /// Prints, instead of the code, that it is on the establishment's copy.
+    pub fn with_code_elsewhere(mut self) -> Self {
+        self.code_elsewhere = true;
+        self
+    }
+
+    /// The line printed about the access code, if any.
+    pub fn access_code_text(&self) -> Option<String> {
+        match &self.access_code {
+            Some(code) => Some(format!("Mã tra cứu của cơ sở (access code): {}", code.grouped())),
+            None if self.code_elsewhere => Some(CODE_ELSEWHERE.to_string()),
+            None => None,
+        }
     }
 
     /// What the QR code carries: the verify URL, plus the access code.
@@ -45,6 +64,10 @@ impl RenderOptions {
         }
     }
 }
+
+/// Printed where the code is not known: it is on the establishment's copy.
+pub const CODE_ELSEWHERE: &str =
+    "Mã tra cứu của cơ sở: in trên bản giao cho cơ sở (access code: on the establishment's copy)";
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -128,11 +151,11 @@ pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<St
     let _ = writeln!(
         h,
         "<div class=\"qr\">{svg}<div>Xác minh / Verify</div>{}</div>\n<h1>BIÊN BẢN KIỂM TRA</h1>\n<p class=\"subject\">{}</p>",
-        options
-            .access_code
-            .as_ref()
-            .map(|c| format!("<div class=\"code\">Mã tra cứu của cơ sở:<br><b>{}</b></div>", e(&c.grouped())))
-            .unwrap_or_default(),
+        match (&options.access_code, options.code_elsewhere) {
+            (Some(c), _) => format!("<div class=\"code\">Mã tra cứu của cơ sở:<br><b>{}</b></div>", e(&c.grouped())),
+            (None, true) => format!("<div class=\"code\">{}</div>", e(CODE_ELSEWHERE)),
+            (None, false) => String::new(),
+        },
         e(&doc.subject)
     );
     if let Some(a) = amendment_line(doc) {

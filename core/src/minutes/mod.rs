@@ -2,6 +2,7 @@
 //!
 //! - `document`: [`MinutesDocument`], the frozen content, built from an inspection snapshot.
 //! - `canonical`: the canonical CBOR bytes and the content hash they give.
+//! - `conformity`: [`check_conforms`], whether a document is what the record gives.
 //! - `sign`: [`SignedMinutes`], members' and the leader's ed25519 signatures.
 //! - `verify`: [`VerificationReport`] for one bundle, and batch verification.
 //! - `bundle`: [`Bundle`], the one-file export (CBOR) and its parsing.
@@ -14,6 +15,7 @@
 mod bundle;
 mod bytes;
 mod canonical;
+mod conformity;
 mod document;
 mod error;
 mod html;
@@ -25,6 +27,7 @@ mod wording;
 pub use bundle::{Blob, Bundle, BUNDLE_FORMAT};
 pub use bytes::{ByteBuf, Hash32, Sig64};
 pub use canonical::{canonical_bytes, content_hash, decode_canonical};
+pub use conformity::{check_conforms, MemberKeys};
 pub use document::*;
 pub use error::MinutesError;
 pub use html::{escape, render_html, RenderOptions};

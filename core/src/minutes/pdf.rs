@@ -312,16 +312,12 @@ pub fn pdf_page_texts(
                 .collect();
             lines.push(page_footer(&hash_footer(&hash), n, count));
             lines.push(options.qr_url(&hash));
-            if let Some(code) = &options.access_code {
-                lines.push(access_code_line(code));
+            if let Some(line) = options.access_code_text() {
+                lines.push(line);
             }
             lines
         })
         .collect())
-}
-
-fn access_code_line(code: &crate::access_code::AccessCode) -> String {
-    format!("Mã tra cứu của cơ sở (access code): {}", code.grouped())
 }
 
 fn page_footer(footer: &str, n: usize, count: usize) -> String {
@@ -577,7 +573,7 @@ fn draw(
     bundle: &Bundle,
 ) -> Result<Vec<u8>, MinutesError> {
     let url = &options.qr_url(&signed.content_hash());
-    let access_code = options.access_code.as_ref();
+    let access_code = options.access_code_text();
     let mut document = Document::new();
     let settings =
         PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| MinutesError::Render("page size".into()))?;
@@ -644,14 +640,13 @@ fn draw(
             false,
             TextDirection::Auto,
         );
-        if let Some(code) = access_code {
-            let line = access_code_line(code);
-            let w = regular.width(&line, 8.0);
+        if let Some(line) = &access_code {
+            let w = regular.width(line, 8.0);
             surface.draw_text(
                 Point::from_xy((PAGE_W - w) / 2.0, PAGE_H - 16.0),
                 regular.pdf.clone(),
                 8.0,
-                &line,
+                line,
                 false,
                 TextDirection::Auto,
             );

@@ -73,9 +73,13 @@ enum T {
     Revoked,
     /// Blobs waiting for upload: sha256 hex → ().
     UploadQueue,
+    /// Portal access codes this device drew: code hash → the code. Local
+    /// only: never in an operation, never pushed except beside the draw-up
+    /// that carries its hash, so that the server can judge it.
+    AccessCodes,
 }
 
-const TREE_NAMES: [&str; 16] = [
+const TREE_NAMES: [&str; 17] = [
     "meta",
     "ops",
     "pending",
@@ -92,6 +96,7 @@ const TREE_NAMES: [&str; 16] = [
     "certificates",
     "revoked_devices",
     "upload_queue",
+    "access_codes",
 ];
 
 /// One write of a commit: put or delete `key` in a tree.

@@ -173,8 +173,19 @@ impl SyncClient {
         }
     }
 
-    pub fn push(&self, ops: &[crate::ops::Operation]) -> Result<PushResponse, SyncError> {
-        let body = to_cbor("push", &PushRequest { ops: ops.to_vec() })?;
+    /// Pushes `ops` with the clear access codes of the minutes among them.
+    pub fn push(
+        &self,
+        ops: &[crate::ops::Operation],
+        access_codes: &[crate::access_code::AccessCode],
+    ) -> Result<PushResponse, SyncError> {
+        let body = to_cbor(
+            "push",
+            &PushRequest {
+                ops: ops.to_vec(),
+                access_codes: access_codes.to_vec(),
+            },
+        )?;
         decode(self.signed("POST", "/api/v1/ops", body, CBOR)?)
     }
 

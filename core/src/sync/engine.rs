@@ -93,7 +93,8 @@ pub fn sync(
         if batch.is_empty() {
             break;
         }
-        let response = client.push(&batch)?;
+        let codes = store.access_codes_for(&batch)?;
+        let response = client.push(&batch, &codes)?;
         store.record_push_results(&batch, &response.results)?;
         for r in &response.results {
             match r.outcome {

@@ -16,6 +16,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access_code::AccessCode;
 use crate::ids::{DeviceId, InspectorId, OpId};
 use crate::ops::Operation;
 use crate::people::Inspector;
@@ -152,6 +153,12 @@ pub fn request_message(
 pub struct PushRequest {
     /// The device's own operations, in its log order.
     pub ops: Vec<Operation>,
+    /// The clear portal access codes of the `draw_up_minutes` among `ops`
+    /// (which carry only their hashes), so that the server can refuse a weak
+    /// code or one already granted. Beside the operations, never in them:
+    /// the server checks them and keeps nothing of them but the hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_codes: Vec<AccessCode>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +172,12 @@ pub enum RefusalKind {
     Lifecycle,
     /// Something it refers to is unknown to the server.
     NotFound,
+    /// Minutes that say something else than the server's record of the
+    /// inspection (establishment, findings, violations, delegation, photos).
+    ContradictsRecord,
+    /// Minutes whose portal access code is missing, too easy to guess, or
+    /// already granted for another inspection.
+    AccessCode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,8 @@ pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<
     let results = state
         .writer
         .run_then(
-            move |w| w.push(who, req.ops),
+            // The clear codes live only in this request: judged, then dropped.
+            move |w| w.push(who, req.ops, &req.access_codes),
             |draft, receipt| draft.resolve(receipt),
         )
         .await?;

@@ -230,7 +230,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 },
             );
             seq += 1;
-            if dev.client.push(&[start]).is_err() {
+            if dev.client.push(&[start], &[]).is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -270,7 +270,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     ops.push(op);
                 }
                 let t = Instant::now();
-                match dev.client.push(&ops) {
+                match dev.client.push(&ops, &[]) {
                     Ok(res) => {
                         mine.push(t.elapsed());
                         let ok = res

@@ -82,9 +82,15 @@ impl DemoDevice {
     }
 
     /// Pushes operations made on this device; every one must be accepted.
-    fn push(&self, w: &mut Writer, ops: Vec<Operation>, what: &str) -> Result<(), ServerError> {
+    fn push(
+        &self,
+        w: &mut Writer,
+        ops: Vec<Operation>,
+        codes: &[AccessCode],
+        what: &str,
+    ) -> Result<(), ServerError> {
         let described: Vec<(u64, &'static str)> = ops.iter().map(|o| (o.seq, o.payload.kind())).collect();
-        let draft = w.push(self.principal(), ops)?;
+        let draft = w.push(self.principal(), ops, codes)?;
         let results = draft.results();
         if results.len() != described.len() {
             return Err(ServerError::Storage(format!(
@@ -434,7 +440,7 @@ pub fn carry_out(
         );
         apply(&mut record, closed, &mut ops)?;
     }
-    dev.push(w, ops, visit.key)?;
+    dev.push(w, ops, &[], visit.key)?;
     if visit.outcome == Outcome::InProgress {
         return Ok(Done {
             inspection: id,
@@ -503,11 +509,11 @@ pub fn carry_out(
         Payload::DrawUpMinutes {
             inspection: id,
             canonical: signed.canonical_bytes().to_vec(),
-            access_code: Some(code.clone()),
+            access_code_hash: Some(code.code_hash()),
         },
     )];
     if visit.outcome == Outcome::AwaitingSignatures {
-        dev.push(w, ops, visit.key)?;
+        dev.push(w, ops, std::slice::from_ref(&code), visit.key)?;
         return Ok(Done {
             inspection: id,
             code: None,
@@ -529,7 +535,13 @@ pub fn carry_out(
                 signature,
             },
         ));
-        dev.push(w, std::mem::take(&mut ops), visit.key)?;
+        // The first push carries the draw-up, and so its code.
+        dev.push(
+            w,
+            std::mem::take(&mut ops),
+            std::slice::from_ref(&code),
+            visit.key,
+        )?;
         at += Duration::minutes(3);
     }
     let status = w

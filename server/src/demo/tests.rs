@@ -138,7 +138,7 @@ fn seeds_a_demo_data_set_once() {
         .find(|r| r.inspection.status == Status::FindingsClosed)
         .unwrap();
     let minutes = awaiting.current_minutes().unwrap();
-    assert!(minutes.signatures.is_empty() && minutes.access_code.is_some());
+    assert!(minutes.signatures.is_empty() && minutes.access_code_hash.is_some());
 
     // Violations of sealed inspections: 35 in routine inspections, 5 in investigations.
     let mut per_kind: BTreeMap<InspectionKind, usize> = BTreeMap::new();

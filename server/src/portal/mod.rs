@@ -221,8 +221,17 @@ fn render_options(https: bool, headers: &HeaderMap, view: &PortalView) -> Render
         })
         .unwrap_or("localhost");
     let scheme = if https { "https" } else { "http" };
-    RenderOptions::new(&format!("{scheme}://{host}/verify"))
-        .with_access_code(view.minutes.as_ref().and_then(|m| m.access_code.clone()))
+    // The server keeps only the code's hash: the code is on the establishment's copy.
+    let options = RenderOptions::new(&format!("{scheme}://{host}/verify"));
+    if view
+        .minutes
+        .as_ref()
+        .is_some_and(|m| m.access_code_hash.is_some())
+    {
+        options.with_code_elsewhere()
+    } else {
+        options
+    }
 }
 
 async fn minutes_page(

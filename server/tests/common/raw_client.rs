@@ -216,7 +216,14 @@ impl DeviceClient {
     }
 
     pub fn push(&self, ops: Vec<Operation>) -> Result<PushResponse, ClientError> {
-        let body = to_cbor("push", &PushRequest { ops }).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = to_cbor(
+            "push",
+            &PushRequest {
+                ops,
+                access_codes: vec![],
+            },
+        )
+        .map_err(|e| ClientError::Decode(e.to_string()))?;
         self.signed("POST", "/api/v1/ops", &body)?.cbor()
     }
 
