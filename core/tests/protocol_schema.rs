@@ -157,6 +157,15 @@ fn all_samples() -> Vec<(Sample, bool)> {
             true,
         ),
         (
+            sample(
+                "push-request-with-code",
+                "push-request",
+                "PushRequest",
+                &push_request_with_code(&canonical),
+            ),
+            false,
+        ),
+        (
             sample("push-response", "push-response", "PushResponse", &push_response()),
             true,
         ),

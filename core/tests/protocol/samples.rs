@@ -401,7 +401,7 @@ pub fn payloads(canonical: &[u8]) -> Vec<Payload> {
         Payload::DrawUpMinutes {
             inspection: insp,
             canonical: canonical.to_vec(),
-            access_code: Some(access_code()),
+            access_code_hash: Some(access_code().code_hash()),
         },
         Payload::SignMinutes {
             inspection: insp,
@@ -482,6 +482,19 @@ pub fn push_request() -> PushRequest {
                 },
             ),
         ],
+        access_codes: vec![],
+    }
+}
+
+/// A push of drawn-up minutes: the clear code beside the operation.
+pub fn push_request_with_code(canonical: &[u8]) -> PushRequest {
+    let draw_up = payloads(canonical)
+        .into_iter()
+        .find(|p| matches!(p, Payload::DrawUpMinutes { .. }))
+        .expect("a draw-up sample");
+    PushRequest {
+        ops: vec![operation(20, draw_up)],
+        access_codes: vec![access_code()],
     }
 }
 
