@@ -5,7 +5,7 @@
 //!
 //! - `table`: [`Table`], the named key-value tables beside the log.
 //! - `changeset`: [`Changeset`], what one commit writes, with read-your-writes and savepoints.
-//! - `sled_store`: [`SledStorage`], the embedded default (one tree, a commit is one batch, then fsync).
+//! - `sled_store`: [`SledStorage`], the embedded default (one sled multi-tree transaction, then fsync).
 //! - `memory`: [`MemoryStorage`], for fast tests of the writer's logic.
 //! - `faulty`: [`Faulty`], a wrapper that injects storage failures, for tests.
 //! - `conformance`: the suite every implementation must pass.

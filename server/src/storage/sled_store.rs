@@ -1,54 +1,36 @@
-//! The embedded default: one sled database in the data folder.
+//! The embedded default: one sled database in the data folder. Every table is
+//! a tree; tree `log` maps the sequence number (8 bytes big-endian, so key
+//! order is log order) to the scope and the operation's CBOR, and tree
+//! `log_index` maps an operation id to its number.
 //!
-//! Layout 2 keeps everything in sled's default tree, each key prefixed with
-//! a tag byte: [`Table::tag`] for the tables, [`LOG`] for the log (the
-//! sequence number, 8 bytes big-endian, so key order is log order, mapped to
-//! the scope and the operation's CBOR) and [`INDEX`] for the op-id index
-//! (an operation id mapped to its number).
-//!
-//! One tree, because a commit is then one `apply_batch`: atomic (sled
-//! recovers a prefix of its writes after a crash and a batch is one unit of
-//! that prefix) and written without reading. A sled transaction over several
-//! trees is atomic too, but reads every key it writes first (to return the
-//! old value), which cost about a sixth of the server's saturation throughput
-//! (the commit benchmark, `cargo bench -p kiemtra-server --bench storage`).
-//! The only writer of the tree is [`SledStorage::commit`], one at a time
-//! under its mutex (and sled's folder lock keeps other processes out), so a
-//! duplicate check made under that mutex still holds when the batch lands.
-//!
-//! After the batch, the fsync discipline of [`kiemtra_core::durable::Durability`]:
-//! sled's own `flush()` is not enough. sled's quirks (the folder lock
-//! released late, flush, fsync) stay here.
-//!
-//! Layout 1 (one named tree per table, `log` and `log_index`) is migrated
-//! when the folder is first opened: see [`migrate_layout_1`].
+//! A commit is one sled multi-tree transaction over all of them (sled
+//! recovers a prefix of its writes after a crash, and a transaction is one
+//! unit of that prefix), then the fsync discipline of
+//! [`kiemtra_core::durable::Durability`]: sled's own `flush()` is not enough.
+//! sled's quirks (the folder lock released late, flush, fsync) stay here.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use kiemtra_core::durable::Durability;
 use kiemtra_core::ids::{DelegationId, OpId};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
 
 use super::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
 
 const SCOPE_EVERYONE: u8 = 0;
 const SCOPE_DELEGATION: u8 = 1;
 
-/// Tag of the log's keys (after the tables' tags, far from them).
-const LOG: u8 = 0xF0;
-/// Tag of the op-id index's keys.
-const INDEX: u8 = 0xF1;
-/// The key holding the layout version (tag 0xFF: nothing else uses it).
-const LAYOUT_KEY: &[u8] = b"\xFFlayout";
-const LAYOUT: u32 = 2;
-/// The trees of layout 1 besides the tables': the log and its index.
-const LAYOUT_1_LOG: &str = "log";
-const LAYOUT_1_INDEX: &str = "log_index";
+/// Positions of the log trees after the tables in the transaction's tree list.
+const LOG: usize = Table::ALL.len();
+const INDEX: usize = Table::ALL.len() + 1;
 
 pub struct SledStorage {
     db: sled::Db,
+    /// The tables in [`Table::ALL`] order, then `log` and `log_index`.
+    trees: Vec<sled::Tree>,
     /// Commits one at a time; holds the durability handles and the next number.
     committer: Mutex<Committer>,
     /// The highest sequence number on stable storage, the one readers may see.
@@ -65,52 +47,26 @@ struct Committer {
     next: u64,
 }
 
-fn key_of(tag: u8, key: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(key.len() + 1);
-    k.push(tag);
-    k.extend_from_slice(key);
-    k
-}
-
-fn log_key(seq: u64) -> [u8; 9] {
-    let mut k = [LOG; 9];
-    k[1..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-fn index_key(op: OpId) -> [u8; 17] {
-    let mut k = [INDEX; 17];
-    k[1..].copy_from_slice(op.as_bytes());
-    k
-}
-
 impl SledStorage {
     /// Opens (or creates) the database in the folder `dir`, waiting briefly
-    /// for a lock that a closing handle still holds, and migrating a folder
-    /// of layout 1.
+    /// for a lock that a closing handle still holds.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)?;
         let db = kiemtra_core::sled_open::open(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
-        let mut durability = Durability::open(dir)?;
-        match db.get(LAYOUT_KEY)? {
-            Some(v) => {
-                let found = u32_value(&v)?;
-                if found != LAYOUT {
-                    return Err(StorageError::Corrupt(format!(
-                        "the sled layout is {found}; this build reads layout {LAYOUT}"
-                    )));
-                }
-                // A migration that stopped after its batch left the old trees behind.
-                drop_layout_1(&db, &mut durability)?;
-            }
-            None => migrate_layout_1(&db, &mut durability)?,
-        }
-        let head = match db.range(log_key(0)..=log_key(u64::MAX)).next_back() {
-            Some(kv) => u64_key(&kv?.0[1..])?,
+        let mut trees = Table::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<Result<Vec<_>, _>>()?;
+        trees.push(db.open_tree("log")?);
+        trees.push(db.open_tree("log_index")?);
+        let head = match trees[LOG].last()? {
+            Some((k, _)) => u64_key(&k)?,
             None => 0,
         };
+        let durability = Durability::open(dir)?;
         Ok(Self {
             db,
+            trees,
             committer: Mutex::new(Committer {
                 durability,
                 next: head + 1,
@@ -120,85 +76,16 @@ impl SledStorage {
             broken: AtomicBool::new(false),
         })
     }
-}
 
-/// Copies a folder of layout 1 (or a new, empty one) into layout 2 in one
-/// batch with the layout marker, makes it durable, then drops the old trees.
-/// A crash before the batch is durable leaves layout 1 as it was (the next
-/// open migrates again); a crash after it leaves old trees that the next
-/// open drops. The batch holds the whole folder in memory once: a one-time
-/// cost, a few hundred MB for a million operations.
-fn migrate_layout_1(db: &sled::Db, durability: &mut Durability) -> Result<(), StorageError> {
-    let mut batch = sled::Batch::default();
-    let mut moved = 0u64;
-    for t in Table::ALL {
-        if !has_tree(db, t.name())? {
-            continue;
-        }
-        for kv in db.open_tree(t.name())?.iter() {
-            let (k, v) = kv?;
-            batch.insert(key_of(t.tag(), &k), v);
-            moved += 1;
-        }
+    fn tree(&self, t: Table) -> &sled::Tree {
+        &self.trees[t.index()]
     }
-    if has_tree(db, LAYOUT_1_LOG)? {
-        for kv in db.open_tree(LAYOUT_1_LOG)?.iter() {
-            let (k, v) = kv?;
-            batch.insert(key_of(LOG, &k), v);
-            moved += 1;
-        }
-    }
-    if has_tree(db, LAYOUT_1_INDEX)? {
-        for kv in db.open_tree(LAYOUT_1_INDEX)?.iter() {
-            let (k, v) = kv?;
-            batch.insert(key_of(INDEX, &k), v);
-            moved += 1;
-        }
-    }
-    batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
-    db.apply_batch(batch)?;
-    durability.commit(db)?;
-    if moved > 0 {
-        tracing::info!(
-            entries = moved,
-            "storage migrated to sled layout {LAYOUT} (one tree)"
-        );
-    }
-    drop_layout_1(db, durability)
-}
-
-fn drop_layout_1(db: &sled::Db, durability: &mut Durability) -> Result<(), StorageError> {
-    let mut dropped = false;
-    let names = Table::ALL
-        .iter()
-        .map(|t| t.name())
-        .chain([LAYOUT_1_LOG, LAYOUT_1_INDEX]);
-    for name in names {
-        if has_tree(db, name)? {
-            db.drop_tree(name)?;
-            dropped = true;
-        }
-    }
-    if dropped {
-        durability.commit(db)?;
-    }
-    Ok(())
-}
-
-fn has_tree(db: &sled::Db, name: &str) -> Result<bool, StorageError> {
-    Ok(db.tree_names().iter().any(|n| n.as_ref() == name.as_bytes()))
 }
 
 fn u64_key(k: &[u8]) -> Result<u64, StorageError> {
     <[u8; 8]>::try_from(k)
         .map(u64::from_be_bytes)
         .map_err(|_| StorageError::Corrupt("a log key or index value is not 8 bytes".into()))
-}
-
-fn u32_value(v: &[u8]) -> Result<u32, StorageError> {
-    <[u8; 4]>::try_from(v)
-        .map(u32::from_be_bytes)
-        .map_err(|_| StorageError::Corrupt("the layout version is not 4 bytes".into()))
 }
 
 fn encode(scope: Scope, bytes: &[u8]) -> Vec<u8> {
@@ -238,15 +125,15 @@ fn poisoned<T>(_: T) -> StorageError {
 
 impl Storage for SledStorage {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.db.get(key_of(table.tag(), key))?.map(|v| v.to_vec()))
+        Ok(self.tree(table).get(key)?.map(|v| v.to_vec()))
     }
 
     fn scan(&self, table: Table) -> Result<Rows, StorageError> {
-        self.db
-            .scan_prefix([table.tag()])
+        self.tree(table)
+            .iter()
             .map(|kv| {
                 let (k, v) = kv?;
-                Ok((k[1..].to_vec(), v.to_vec()))
+                Ok((k.to_vec(), v.to_vec()))
             })
             .collect()
     }
@@ -256,10 +143,12 @@ impl Storage for SledStorage {
         if since >= head || max == 0 {
             return Ok(Vec::new());
         }
+        let start = since.saturating_add(1).to_be_bytes();
+        let end = head.to_be_bytes();
         let mut out = Vec::new();
-        for kv in self.db.range(log_key(since + 1)..=log_key(head)).take(max) {
+        for kv in self.trees[LOG].range(start..=end).take(max) {
             let (k, v) = kv?;
-            out.push(decode(u64_key(&k[1..])?, &v)?);
+            out.push(decode(u64_key(&k)?, &v)?);
         }
         Ok(out)
     }
@@ -269,7 +158,7 @@ impl Storage for SledStorage {
     }
 
     fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError> {
-        let Some(v) = self.db.get(index_key(op))? else {
+        let Some(v) = self.trees[INDEX].get(op.as_bytes())? else {
             return Ok(None);
         };
         let seq = u64_key(&v)?;
@@ -289,113 +178,47 @@ impl Storage for SledStorage {
         }
         let first = c.next;
         let (writes, log) = changes.into_parts();
-        // Duplicates: within the changeset, and against the log. Only this
-        // method writes the tree, under the mutex held here, so what the
-        // index says now still holds when the batch lands.
-        let mut seen = HashSet::with_capacity(log.len());
-        for e in &log {
-            if !seen.insert(e.op) || self.db.contains_key(index_key(e.op))? {
-                return Err(StorageError::DuplicateOp(e.op));
+        // Encoded before the transaction: its closure may run more than once.
+        let entries: Vec<([u8; 8], Vec<u8>, OpId)> = log
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((first + i as u64).to_be_bytes(), encode(e.scope, &e.bytes), e.op))
+            .collect();
+        let result: Result<(), TransactionError<OpId>> = self.trees.as_slice().transaction(|tx| {
+            for (seq, value, op) in &entries {
+                // One index access per entry: the insert returns what it replaced,
+                // and a replaced entry (a duplicate) aborts the whole transaction.
+                if tx[INDEX].insert(op.as_bytes(), seq)?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(*op));
+                }
+                tx[LOG].insert(seq, value.as_slice())?;
             }
-        }
-        let mut batch = sled::Batch::default();
-        for (i, e) in log.iter().enumerate() {
-            let seq = first + i as u64;
-            batch.insert(&index_key(e.op), &seq.to_be_bytes());
-            batch.insert(&log_key(seq), encode(e.scope, &e.bytes));
-        }
-        for (table, key, value) in writes {
-            match value {
-                Some(v) => batch.insert(key_of(table.tag(), &key), v),
-                None => batch.remove(key_of(table.tag(), &key)),
+            for (table, key, value) in &writes {
+                let tree = &tx[table.index()];
+                match value {
+                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
             }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(op)) => return Err(StorageError::DuplicateOp(op)),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
         }
-        self.db.apply_batch(batch)?;
-        // The entries are in the tree now: the next commit numbers after them
+        // The entries are in the trees now: the next commit numbers after them
         // whatever the fsync below says.
-        let n = log.len() as u64;
+        let n = entries.len() as u64;
         c.next = first + n;
         if let Err(e) = c.durability.commit(&self.db) {
             self.broken.store(true, Ordering::Release);
             return Err(StorageError::Io(format!("making the commit durable failed: {e}")));
         }
-        if n > 0 {
-            // Only now may readers see the entries (the trait's promise).
-            self.durable_head.store(first + n - 1, Ordering::Release);
-        }
+        // Only now may readers see the entries (the trait's promise).
+        self.durable_head.store(first + n - 1, Ordering::Release);
         Ok(Receipt {
             seqs: (first..first + n).collect(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::NewEntry;
-
-    /// Writes a folder as layout 1 did: a tree per table, `log` and `log_index`.
-    fn write_layout_1(dir: &Path, op: OpId) {
-        let db = sled::Config::new().path(dir).open().expect("open");
-        db.open_tree("records")
-            .expect("tree")
-            .insert(b"r1", b"record")
-            .expect("insert");
-        db.open_tree("meta")
-            .expect("tree")
-            .insert(b"format_version", &1u32.to_be_bytes())
-            .expect("insert");
-        let mut value = vec![SCOPE_EVERYONE];
-        value.extend_from_slice(b"op-bytes");
-        db.open_tree("log")
-            .expect("tree")
-            .insert(1u64.to_be_bytes(), value)
-            .expect("insert");
-        db.open_tree("log_index")
-            .expect("tree")
-            .insert(op.as_bytes(), &1u64.to_be_bytes())
-            .expect("insert");
-        db.flush().expect("flush");
-    }
-
-    #[test]
-    fn a_layout_1_folder_is_migrated_whole_and_its_old_trees_dropped() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let op = OpId::new();
-        write_layout_1(dir.path(), op);
-        let s = SledStorage::open(dir.path(), 1 << 20).expect("open");
-        assert_eq!(
-            s.get(Table::Records, b"r1").expect("get"),
-            Some(b"record".to_vec())
-        );
-        assert_eq!(s.log_head().expect("head"), 1);
-        assert_eq!(s.seq_of(op).expect("seq"), Some(1));
-        let entries = s.log_since(0, 10).expect("log");
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].bytes, b"op-bytes");
-        assert_eq!(entries[0].scope, Scope::Everyone);
-        for name in ["records", "meta", "log", "log_index"] {
-            assert!(!has_tree(&s.db, name).expect("names"), "{name} was not dropped");
-        }
-        // The next number follows the migrated log, and the index still finds duplicates.
-        let mut c = Changeset::new();
-        c.append(NewEntry {
-            op,
-            scope: Scope::Everyone,
-            bytes: b"again".to_vec(),
-        });
-        assert!(matches!(s.commit(c), Err(StorageError::DuplicateOp(o)) if o == op));
-        let mut c = Changeset::new();
-        c.append(NewEntry {
-            op: OpId::new(),
-            scope: Scope::Everyone,
-            bytes: b"next".to_vec(),
-        });
-        assert_eq!(s.commit(c).expect("commit").seqs, vec![2]);
-        drop(s);
-        // Opened again: layout 2 as it is, nothing migrated twice.
-        let s = SledStorage::open(dir.path(), 1 << 20).expect("reopen");
-        assert_eq!(s.log_head().expect("head"), 2);
-        assert_eq!(s.scan(Table::Records).expect("scan").len(), 1);
     }
 }
