@@ -630,6 +630,7 @@ fn a_member_refuses_to_sign_minutes_that_contradict_its_record() {
                 entries: vec![LogEntry { server_seq: 1, op }],
                 next: 1,
                 more: false,
+                head: 1,
             })
             .unwrap();
         if field.is_empty() {
