@@ -86,6 +86,20 @@ fn close(lan: &Phone, id: InspectionId, seed: u8) {
 }
 
 /// The minutes Lan's phone would draw up for `id`, honestly.
+/// The set-up, the server, the leader's and Lan's phones enrolled and
+/// synced, and the findings of both inspections closed.
+fn both_closed(data: &Path) -> (Setup, Server, Phone, Phone) {
+    let s = set_up(data);
+    let server = Server::start(data, &[]);
+    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
+    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
+    lan.sync().unwrap();
+    leader.sync().unwrap();
+    close(&lan, s.a, 1);
+    close(&lan, s.b, 2);
+    (s, server, leader, lan)
+}
+
 fn honest(s: &Setup, lan: &Phone, leader: &Phone, id: InspectionId) -> MinutesDocument {
     let snap = lan.store.snapshot(id).unwrap();
     let delegation = lan
@@ -198,14 +212,7 @@ fn portal_get(server: &Server, cookie: &str, path: &str) -> (u16, Vec<u8>) {
 #[test]
 fn minutes_that_contradict_the_record_are_refused_and_change_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let s = set_up(data.path());
-    let server = Server::start(data.path(), &[]);
-    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
-    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
-    lan.sync().unwrap();
-    leader.sync().unwrap();
-    close(&lan, s.a, 1);
-    close(&lan, s.b, 2);
+    let (s, server, leader, lan) = both_closed(data.path());
     let doc = honest(&s, &lan, &leader, s.a);
     let other = honest(&s, &lan, &leader, s.b);
     assert!(doc.violations.len() >= 2, "B1 and D4 are violations");
@@ -319,14 +326,7 @@ fn minutes_that_contradict_the_record_are_refused_and_change_nothing() {
 #[test]
 fn weak_and_already_granted_access_codes_are_refused() {
     let data = tempfile::tempdir().unwrap();
-    let s = set_up(data.path());
-    let server = Server::start(data.path(), &[]);
-    let leader = Phone::enrolled(&server, &s.codes[0], "Điện thoại trưởng đoàn");
-    let lan = Phone::enrolled(&server, &s.codes[1], "Điện thoại của Lan");
-    lan.sync().unwrap();
-    leader.sync().unwrap();
-    close(&lan, s.a, 1);
-    close(&lan, s.b, 2);
+    let (s, server, leader, lan) = both_closed(data.path());
 
     // A's minutes, honestly: their code opens A's page.
     let granted = AccessCode::generate().unwrap();
