@@ -3,13 +3,20 @@
 //! applies all their changes with one commit (one storage transaction, one
 //! fsync), and only then answers each waiter. Under load many pushes share
 //! one commit; alone, a push waits for just its own.
+//!
+//! The fsync is the slow half of a commit and needs no CPU, so it runs on a
+//! second thread, the syncer: while it makes group N durable, the committer
+//! runs the jobs of group N+1 on top of N (applied, not yet durable). Before
+//! it applies N+1 it waits for N's outcome; if N could not be made durable,
+//! N+1's jobs built on something a restart may not have, and they fail too.
+//! Nobody is answered before the fsync that covers their group.
 
 use std::sync::{mpsc, Arc};
 
 use tokio::sync::oneshot;
 
 use crate::error::ServerError;
-use crate::storage::Receipt;
+use crate::storage::{Applied, Receipt, Storage};
 use crate::writer::Writer;
 
 /// Jobs run per commit at most, so that a flood cannot delay the first waiter forever.
@@ -76,7 +83,25 @@ impl CommitHandle {
     }
 }
 
+/// A group applied and handed to the syncer, with the waiters to answer.
+struct Group {
+    applied: Applied,
+    finishers: Vec<Finish>,
+}
+
 fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
+    let (to_syncer, groups) = mpsc::channel::<Group>();
+    let (outcome_tx, outcomes) = mpsc::channel::<Result<(), String>>();
+    let store = writer.storage().clone();
+    let syncer = std::thread::Builder::new()
+        .name("kiemtra-syncer".into())
+        .spawn(move || sync(&*store, groups, outcome_tx));
+    if let Err(e) = syncer {
+        tracing::error!(error = %e, "cannot start the syncer thread");
+        return;
+    }
+    // Whether a group was handed to the syncer and its outcome not yet read.
+    let mut in_flight = false;
     while let Ok(first) = rx.recv() {
         let mut finishers = vec![first(&mut writer)];
         while finishers.len() < MAX_JOBS_PER_COMMIT {
@@ -85,14 +110,155 @@ fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let committed = writer.commit().map(Arc::new).map_err(|e| {
-            tracing::error!(error = %e, "group commit failed");
-            e.to_string()
-        });
-        tracing::trace!(jobs = finishers.len(), "group commit");
-        for finish in finishers {
-            finish(committed.clone());
+        if std::mem::take(&mut in_flight) {
+            let outcome = outcomes
+                .recv()
+                .unwrap_or_else(|_| Err("the syncer thread stopped".into()));
+            if let Err(e) = outcome {
+                // These jobs built on a group that may not survive a restart.
+                writer.durability_failed();
+                fail(finishers, &e);
+                continue;
+            }
+        }
+        match writer.apply() {
+            Ok(applied) => {
+                tracing::trace!(jobs = finishers.len(), "group applied");
+                if let Err(mpsc::SendError(group)) = to_syncer.send(Group { applied, finishers }) {
+                    writer.durability_failed();
+                    fail(group.finishers, "the syncer thread stopped");
+                } else {
+                    in_flight = true;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed");
+                fail(finishers, &e.to_string());
+            }
         }
     }
     tracing::debug!("committer stopped");
+}
+
+/// The syncer: makes each group durable, tells the committer, then answers
+/// the group's waiters (their answers are built here, off the committer).
+fn sync(store: &dyn Storage, groups: mpsc::Receiver<Group>, outcomes: mpsc::Sender<Result<(), String>>) {
+    for group in groups {
+        let outcome = store.make_durable(&group.applied).map_err(|e| {
+            tracing::error!(error = %e, "making a group commit durable failed");
+            e.to_string()
+        });
+        // First the committer, which waits for it before applying the next group.
+        let _ = outcomes.send(outcome.clone());
+        let committed = outcome.map(|()| Arc::new(group.applied.receipt));
+        for finish in group.finishers {
+            finish(committed.clone());
+        }
+    }
+}
+
+fn fail(finishers: Vec<Finish>, error: &str) {
+    for finish in finishers {
+        finish(Err(error.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::server_key::ServerKey;
+    use crate::storage::{Faulty, MemoryStorage};
+
+    fn started() -> (Arc<Faulty>, CommitHandle) {
+        let faults = Arc::new(Faulty::new(Arc::new(MemoryStorage::new())));
+        let writer = Writer::new(faults.clone(), Arc::new(ServerKey::generate().unwrap())).unwrap();
+        (faults, CommitHandle::start(writer).unwrap())
+    }
+
+    async fn applied_past(faults: &Faulty, head: u64) {
+        // Memory applies durably: the head moves when the committer applied.
+        while faults.log_head().unwrap() == head {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Nobody hears "done" before the fsync that covers their group; the
+    /// jobs of the next group run meanwhile; when the fsync fails, the group
+    /// and the one built on it both fail, and the committer goes on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_built_on_one_that_was_not_made_durable_fails_too() {
+        let (faults, handle) = started();
+        let head = faults.log_head().unwrap();
+        faults.pause_syncs();
+        faults.fail_syncs(1);
+
+        let h = handle.clone();
+        let first = tokio::spawn(async move {
+            h.run(|w| w.create_inspector("Lê Văn An", "Thanh tra viên", "Sở Nội vụ"))
+                .await
+        });
+        applied_past(&faults, head).await;
+        let ran = Arc::new(AtomicBool::new(false));
+        let (h, r) = (handle.clone(), ran.clone());
+        let second = tokio::spawn(async move {
+            h.run(move |w| {
+                r.store(true, Ordering::SeqCst);
+                w.create_inspector("Phạm Thị Bình", "Thanh tra viên", "Sở Nội vụ")
+            })
+            .await
+        });
+        // The next group's job runs while the first waits for its fsync.
+        while !ran.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert!(!first.is_finished(), "answered before its group was durable");
+        faults.resume_syncs();
+
+        let first = first.await.unwrap();
+        assert!(matches!(first, Err(ServerError::Storage(_))), "{first:?}");
+        let second = second.await.unwrap();
+        assert!(
+            matches!(second, Err(ServerError::Storage(_))),
+            "a job built on a group that was not made durable was answered {second:?}"
+        );
+        let third = handle
+            .run(|w| w.create_inspector("Đỗ Văn Cường", "Thanh tra viên", "Sở Nội vụ"))
+            .await;
+        assert!(third.is_ok(), "{third:?}");
+    }
+
+    /// Under load the committer keeps applying groups while the syncer
+    /// makes them durable: every job is answered, after its group's fsync.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_jobs_through_the_pipeline_get_distinct_numbers() {
+        let (faults, handle) = started();
+        let head = faults.log_head().unwrap();
+        let jobs = (0..200).map(|i| {
+            let h = handle.clone();
+            tokio::spawn(async move {
+                h.run_then(
+                    move |w| {
+                        w.create_inspector(&format!("Thanh tra viên {i}"), "Thanh tra viên", "Sở Nội vụ")
+                    },
+                    |_, receipt| Ok(receipt.seqs.clone()),
+                )
+                .await
+            })
+        });
+        let mut seqs = Vec::new();
+        for j in jobs.collect::<Vec<_>>() {
+            let group = j.await.unwrap().unwrap();
+            assert!(!group.is_empty());
+            seqs.extend(group);
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        // Every number the groups were given is in the durable log, with no gap.
+        let last = faults.log_head().unwrap();
+        assert_eq!(seqs, (head + 1..=last).collect::<Vec<_>>());
+        assert!(last - head >= 200, "fewer log entries than jobs");
+    }
 }

@@ -46,7 +46,7 @@ use crate::db::{
 use crate::error::ServerError;
 use crate::portal::session::token_key;
 use crate::server_key::ServerKey;
-use crate::storage::{Changeset, NewEntry, Receipt, Savepoint, Scope, SledStorage, Storage, Table};
+use crate::storage::{Applied, Changeset, NewEntry, Receipt, Savepoint, Scope, SledStorage, Storage, Table};
 
 const META_SERVER_DEVICE: &str = "server_device";
 /// Inspection records the writer keeps decoded.
@@ -175,6 +175,10 @@ pub struct Writer {
     /// The log's head as of this writer's last look: another writer's
     /// commit moves it, and then every cache is dropped before the next job.
     known_head: u64,
+    /// The operations of the last commit applied, with their numbers: until
+    /// it is durable the storage's `seq_of` does not show them, yet a
+    /// re-push of one in the next group is a duplicate all the same.
+    in_flight: HashMap<OpId, u64>,
     server_device: DeviceId,
     next_server_seq: u64,
     units: AdminUnits,
@@ -227,6 +231,7 @@ impl Writer {
             job: None,
             stale: false,
             known_head: 0,
+            in_flight: HashMap::new(),
             server_device,
             next_server_seq,
             units,
@@ -261,7 +266,9 @@ impl Writer {
     /// Starts a job: what it writes can be rolled back alone.
     pub fn begin_job(&mut self) -> Result<(), ServerError> {
         let head = self.store.log_head()?;
-        if self.stale || head != self.known_head {
+        // Beyond what this writer applied: another writer committed. (Below
+        // it while this writer's last commit is still being made durable.)
+        if self.stale || head > self.known_head {
             self.reload()?;
             self.known_head = head;
         }
@@ -355,19 +362,35 @@ impl Writer {
     /// On failure nothing was applied (or, if the engine cannot tell, the
     /// devices' retries find out), and the writer starts again from the storage.
     pub fn commit(&mut self) -> Result<Receipt, ServerError> {
+        let applied = self.apply()?;
+        if let Err(e) = self.store.make_durable(&applied) {
+            self.durability_failed();
+            return Err(e.into());
+        }
+        Ok(applied.receipt)
+    }
+
+    /// The first half of [`Writer::commit`] (see `commit.rs`): applies every
+    /// change so far, numbered, atomically, without waiting for it to be
+    /// durable. The next jobs build on it; nobody may be told it is
+    /// committed before `make_durable` returns for it.
+    pub fn apply(&mut self) -> Result<Applied, ServerError> {
         let changes = std::mem::take(&mut self.changes);
         self.job = None;
-        match self.store.commit(changes) {
-            Ok(receipt) => {
-                if let (Some(&first), Some(&last)) = (receipt.seqs.first(), receipt.seqs.last()) {
+        let ops: Vec<OpId> = changes.log().iter().map(|e| e.op).collect();
+        match self.store.apply(changes) {
+            Ok(applied) => {
+                let seqs = &applied.receipt.seqs;
+                if let (Some(&first), Some(&last)) = (seqs.first(), seqs.last()) {
                     // Numbered after entries this writer never saw: another
                     // writer committed in between, its changes are not cached.
                     if first != self.known_head + 1 {
                         self.stale = true;
                     }
                     self.known_head = last;
+                    self.in_flight = ops.into_iter().zip(seqs.iter().copied()).collect();
                 }
-                Ok(receipt)
+                Ok(applied)
             }
             Err(e) => {
                 if self.reload().is_err() {
@@ -378,10 +401,24 @@ impl Writer {
         }
     }
 
+    /// Making an applied commit durable failed: what the writer built on it
+    /// may not exist after a restart. Drops the changes since and every cache.
+    pub fn durability_failed(&mut self) {
+        self.changes = Changeset::new();
+        self.job = None;
+        self.in_flight.clear();
+        if self.reload().is_err() {
+            self.stale = true;
+        }
+    }
+
     /// Where an operation is in the log, committed or in this changeset.
     fn place_of(&self, op: OpId) -> Result<Option<LogPlace>, ServerError> {
         if let Some(pos) = self.changes.position_of(op) {
             return Ok(Some(LogPlace::Pending(pos)));
+        }
+        if let Some(&seq) = self.in_flight.get(&op) {
+            return Ok(Some(LogPlace::Committed(seq)));
         }
         Ok(self.store.seq_of(op)?.map(LogPlace::Committed))
     }
@@ -1313,7 +1350,10 @@ mod tests {
 
     /// A writer on memory behind a fault injector, with one inspection assigned.
     fn set_up() -> Set {
-        let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        set_up_on(Arc::new(MemoryStorage::new()))
+    }
+
+    fn set_up_on(store: Arc<dyn Storage>) -> Set {
         let faults = Arc::new(Faulty::new(store.clone()));
         let dynamic: Arc<dyn Storage> = faults.clone();
         let mut w = Writer::new(dynamic, Arc::new(ServerKey::generate().unwrap())).unwrap();
@@ -1437,6 +1477,41 @@ mod tests {
         for (r, seq) in draft.resolve(&receipt).unwrap().iter().zip(seqs) {
             assert_eq!(r.outcome, PushOutcome::Duplicate { server_seq: seq });
         }
+    }
+
+    /// The committer applies the next group while the last one is being
+    /// made durable (`commit.rs`). An operation of the group in flight is
+    /// not yet in the storage's index, yet pushed again it is a duplicate
+    /// with the number it got, and the next group commits (not the whole
+    /// group failing as a duplicate commit).
+    #[test]
+    fn a_repush_while_the_last_group_is_made_durable_is_a_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = set_up_on(Arc::new(SledStorage::open(dir.path(), 8 << 20).unwrap()));
+        let head = s.store.log_head().unwrap();
+        let ops = vec![op(&s, 1, start(&s)), op(&s, 2, answer(&s, "B1"))];
+        let first = job(&mut s, ops.clone()).unwrap();
+        let in_flight = s.w.apply().unwrap();
+        assert_eq!(
+            s.store.seq_of(ops[0].id).unwrap(),
+            None,
+            "visible before it is durable"
+        );
+        assert_eq!(s.store.log_head().unwrap(), head);
+
+        let again = job(&mut s, ops.clone()).unwrap();
+        let next =
+            s.w.apply()
+                .expect("the next group was refused as a duplicate commit");
+        s.store.make_durable(&in_flight).unwrap();
+        s.store.make_durable(&next).unwrap();
+        let seqs = accepted(&first.resolve(&in_flight.receipt).unwrap());
+        assert_eq!(seqs, vec![head + 1, head + 2]);
+        for (r, seq) in again.resolve(&next.receipt).unwrap().iter().zip(&seqs) {
+            assert_eq!(r.outcome, PushOutcome::Duplicate { server_seq: *seq });
+        }
+        assert_eq!(s.store.log_head().unwrap(), head + 2, "an operation logged twice");
+        assert_eq!(s.store.seq_of(ops[1].id).unwrap(), Some(head + 2));
     }
 
     /// A storage failure while judging is the request's failure, not a

@@ -106,3 +106,25 @@ fn sled_killed_mid_commit_keeps_whole_commits_only() {
         "the child committed too little to test anything"
     );
 }
+
+/// sled's split commit: an applied commit is in the trees (the committer's
+/// next jobs read its table writes) but no log reader sees its entries
+/// before the fsync that covers it, so no device is given a cursor or a
+/// "duplicate" that a crash could take back.
+#[test]
+fn sled_hides_an_applied_commit_from_log_readers_until_it_is_durable() {
+    use kiemtra_server::storage::conformance::{numbered_commit, op_id};
+    use kiemtra_server::storage::Table;
+    let dir = tempfile::tempdir().unwrap();
+    let s = SledStorage::open(dir.path(), 8 * 1024 * 1024).unwrap();
+    let applied = s.apply(numbered_commit(1, 3)).unwrap();
+    assert_eq!(applied.receipt.seqs, vec![1, 2, 3]);
+    assert!(s.get(Table::Records, &1u64.to_be_bytes()).unwrap().is_some());
+    assert_eq!(s.log_head().unwrap(), 0);
+    assert!(s.log_since(0, 10).unwrap().is_empty());
+    assert_eq!(s.seq_of(op_id(1, 0)).unwrap(), None);
+    s.make_durable(&applied).unwrap();
+    assert_eq!(s.log_head().unwrap(), 3);
+    assert_eq!(s.log_since(0, 10).unwrap().len(), 3);
+    assert_eq!(s.seq_of(op_id(1, 2)).unwrap(), Some(3));
+}

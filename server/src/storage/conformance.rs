@@ -33,6 +33,8 @@ macro_rules! storage_conformance {
             readers_never_see_part_of_a_commit,
             committed_data_is_there_after_reopening,
             an_empty_commit_changes_nothing,
+            applied_commits_are_committed_once_made_durable,
+            a_duplicate_of_an_applied_commit_is_refused,
         );
     };
     (@tests $harness:expr; $($check:ident),* $(,)?) => {
@@ -226,18 +228,83 @@ pub fn an_empty_commit_changes_nothing(h: &dyn Harness) {
     assert_eq!(s.log_head().unwrap(), 1);
 }
 
+/// The committer's split commit (`apply`, then `make_durable` on another
+/// thread): numbers are given at apply, an applied commit's table writes
+/// are readable at once, and one `make_durable` covers every commit applied
+/// before it. Log entries may be hidden until then (sled) or visible at once
+/// (an engine whose apply is durable), never visible and then gone.
+pub fn applied_commits_are_committed_once_made_durable(h: &dyn Harness) {
+    {
+        let s = h.open();
+        let first = s.apply(numbered_commit(1, 2)).unwrap();
+        let second = s.apply(numbered_commit(2, 3)).unwrap();
+        assert_eq!(first.receipt.seqs, vec![1, 2]);
+        assert_eq!(second.receipt.seqs, vec![3, 4, 5]);
+        assert!(
+            s.get(Table::Records, &2u64.to_be_bytes()).unwrap().is_some(),
+            "the next group cannot build on an applied commit"
+        );
+        let head = s.log_head().unwrap();
+        assert!(
+            head == 0 || head == 5,
+            "the head shows part of the applied commits: {head}"
+        );
+        s.make_durable(&second).unwrap();
+        assert_eq!(s.log_head().unwrap(), 5);
+        assert_eq!(all_entries(&*s).len(), 5);
+        assert_eq!(s.seq_of(op_id(1, 1)).unwrap(), Some(2));
+        // Already covered by the later one's fsync.
+        s.make_durable(&first).unwrap();
+        let empty = s.apply(Changeset::new()).unwrap();
+        assert!(empty.receipt.seqs.is_empty());
+        s.make_durable(&empty).unwrap();
+    }
+    let s = h.open();
+    assert_eq!(
+        all_entries(&*s).len(),
+        5,
+        "a commit made durable is gone after reopening"
+    );
+    assert_eq!(s.apply(numbered_commit(3, 1)).unwrap().receipt.seqs, vec![6]);
+}
+
+/// A commit that appends an operation of an applied (not yet durable)
+/// commit is refused whole: the index holds the applied ones too.
+pub fn a_duplicate_of_an_applied_commit_is_refused(h: &dyn Harness) {
+    let s = h.open();
+    let applied = s.apply(numbered_commit(1, 2)).unwrap();
+    let mut again = numbered_commit(2, 1);
+    again.append(entry(1, 1));
+    assert!(matches!(s.apply(again), Err(StorageError::DuplicateOp(op)) if op == op_id(1, 1)));
+    s.make_durable(&applied).unwrap();
+    assert_eq!(all_entries(&*s).len(), 2);
+    assert!(s.get(Table::Records, &2u64.to_be_bytes()).unwrap().is_none());
+    assert_eq!(s.apply(numbered_commit(3, 1)).unwrap().receipt.seqs, vec![3]);
+}
+
 /// Entries per commit in the crash check.
 pub const CRASH_PER_COMMIT: u32 = 7;
 
-/// Commits numbered changesets forever (until killed), each after
-/// announcing its number on stdout, from the first number not yet committed.
+/// Commits numbered changesets forever (until killed), from the first
+/// number not yet committed, the way the server's committer does: one thread
+/// applies the next commit while another makes the last one durable and
+/// then announces its number on stdout.
 pub fn crash_child(s: &dyn Storage) -> ! {
     let mut n = s.log_head().expect("head") / u64::from(CRASH_PER_COMMIT) + 1;
-    loop {
-        s.commit(numbered_commit(n, CRASH_PER_COMMIT)).expect("commit");
-        println!("committed {n}");
-        n += 1;
-    }
+    let (to_syncer, applied) = std::sync::mpsc::sync_channel::<(u64, super::Applied)>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (n, a) in applied {
+                s.make_durable(&a).expect("make durable");
+                println!("committed {n}");
+            }
+        });
+        loop {
+            let a = s.apply(numbered_commit(n, CRASH_PER_COMMIT)).expect("apply");
+            to_syncer.send((n, a)).expect("the syncer stopped");
+            n += 1;
+        }
+    })
 }
 
 /// After a kill mid-commit: the log holds whole commits 1..=k with no gap,

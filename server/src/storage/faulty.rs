@@ -2,11 +2,11 @@
 //! error to retry and never a verdict on the input.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use kiemtra_core::ids::OpId;
 
-use super::{Changeset, Receipt, Rows, Storage, StorageError, StoredEntry, Table};
+use super::{Applied, Changeset, Receipt, Rows, Storage, StorageError, StoredEntry, Table};
 
 /// Wraps a storage; each counter makes that many next calls of its kind fail.
 pub struct Faulty {
@@ -15,6 +15,9 @@ pub struct Faulty {
     /// Reads of one table that fail, and how many more.
     failing_table: Mutex<Option<(Table, u32)>>,
     failing_commits: AtomicU32,
+    failing_syncs: AtomicU32,
+    /// While true, `make_durable` waits: a group stays in flight.
+    syncs_paused: (Mutex<bool>, Condvar),
 }
 
 impl Faulty {
@@ -24,6 +27,8 @@ impl Faulty {
             failing_reads: AtomicU32::new(0),
             failing_table: Mutex::new(None),
             failing_commits: AtomicU32::new(0),
+            failing_syncs: AtomicU32::new(0),
+            syncs_paused: (Mutex::new(false), Condvar::new()),
         }
     }
 
@@ -40,6 +45,21 @@ impl Faulty {
     /// The next `n` commits fail before anything is written.
     pub fn fail_commits(&self, n: u32) {
         self.failing_commits.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` calls of `make_durable` fail, after their commit was applied.
+    pub fn fail_syncs(&self, n: u32) {
+        self.failing_syncs.store(n, Ordering::SeqCst);
+    }
+
+    /// Calls of `make_durable` wait from now until [`Faulty::resume_syncs`].
+    pub fn pause_syncs(&self) {
+        *self.syncs_paused.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+    }
+
+    pub fn resume_syncs(&self) {
+        *self.syncs_paused.0.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.syncs_paused.1.notify_all();
     }
 
     fn take(counter: &AtomicU32) -> bool {
@@ -92,5 +112,25 @@ impl Storage for Faulty {
             return Err(StorageError::Io("injected commit failure".into()));
         }
         self.inner.commit(changes)
+    }
+
+    fn apply(&self, changes: Changeset) -> Result<Applied, StorageError> {
+        if Self::take(&self.failing_commits) {
+            return Err(StorageError::Io("injected commit failure".into()));
+        }
+        self.inner.apply(changes)
+    }
+
+    fn make_durable(&self, applied: &Applied) -> Result<(), StorageError> {
+        let (paused, resumed) = &self.syncs_paused;
+        let mut p = paused.lock().unwrap_or_else(|p| p.into_inner());
+        while *p {
+            p = resumed.wait(p).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(p);
+        if Self::take(&self.failing_syncs) {
+            return Err(StorageError::Io("injected fsync failure".into()));
+        }
+        self.inner.make_durable(applied)
     }
 }

@@ -98,6 +98,18 @@ pub struct Receipt {
     pub seqs: Vec<u64>,
 }
 
+/// A commit that [`Storage::apply`] applied: numbered and final unless a
+/// crash takes it back whole, and not yet known to be durable. Nothing
+/// outside the writer may treat it as committed before
+/// [`Storage::make_durable`] returns for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub receipt: Receipt,
+    /// The engine's count of applied commits, this one included (0 for an
+    /// engine whose `apply` is already durable).
+    pub ticket: u64,
+}
+
 /// Everything the server keeps: the operation log (numbered from 1 with no
 /// gaps), its op-id index, and the tables of [`Table`].
 ///
@@ -121,6 +133,30 @@ pub trait Storage: Send + Sync + 'static {
     /// sequence numbers in order. An entry whose operation is already in the
     /// log fails the whole commit with [`StorageError::DuplicateOp`].
     fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError>;
+
+    /// The first half of [`Storage::commit`], for a committer that makes one
+    /// group durable while it works on the next (see `commit.rs`): applies
+    /// all of `changes` or nothing and numbers its log entries, but may
+    /// return before they are on stable storage. Its table writes may be
+    /// read at once (the writer's next jobs build on them); its log entries
+    /// stay hidden from `log_since`, `log_head` and `seq_of` until
+    /// [`Storage::make_durable`]. A crash before then may take it back,
+    /// whole. One writer at a time; an engine without the split commits here.
+    fn apply(&self, changes: Changeset) -> Result<Applied, StorageError> {
+        Ok(Applied {
+            receipt: self.commit(changes)?,
+            ticket: 0,
+        })
+    }
+
+    /// Returns once `applied`, and every commit applied before it, is on
+    /// stable storage; only then are its log entries visible. If this fails
+    /// the commit may or may not survive a crash: the engine refuses every
+    /// later commit until it restarts from what is really on disk.
+    fn make_durable(&self, applied: &Applied) -> Result<(), StorageError> {
+        let _ = applied;
+        Ok(())
+    }
 }
 
 /// Why a blob chunk was not taken.

@@ -7,6 +7,9 @@
 //! recovers a prefix of its writes after a crash, and a transaction is one
 //! unit of that prefix), then the fsync discipline of
 //! [`kiemtra_core::durable::Durability`]: sled's own `flush()` is not enough.
+//! The two halves are separate ([`Storage::apply`], [`Storage::make_durable`])
+//! so that the committer can apply one group while the last one is fsynced;
+//! one fsync covers every transaction applied before it began.
 //! sled's quirks (the folder lock released late, flush, fsync) stay here.
 
 use std::path::Path;
@@ -18,7 +21,7 @@ use kiemtra_core::ids::{DelegationId, OpId};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
+use super::{Applied, Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
 
 const SCOPE_EVERYONE: u8 = 0;
 const SCOPE_DELEGATION: u8 = 1;
@@ -31,8 +34,10 @@ pub struct SledStorage {
     db: sled::Db,
     /// The tables in [`Table::ALL`] order, then `log` and `log_index`.
     trees: Vec<sled::Tree>,
-    /// Commits one at a time; holds the durability handles and the next number.
-    committer: Mutex<Committer>,
+    /// Applies one commit at a time; holds the next number.
+    applier: Mutex<Applier>,
+    /// Makes applied commits durable, one fsync at a time (beside the next apply).
+    syncer: Mutex<Syncer>,
     /// The highest sequence number on stable storage, the one readers may see.
     durable_head: AtomicU64,
     /// Set when an fsync failed: Linux may have dropped the dirty pages, so
@@ -42,9 +47,16 @@ pub struct SledStorage {
     broken: AtomicBool,
 }
 
-struct Committer {
-    durability: Durability,
+struct Applier {
     next: u64,
+    /// Commits applied since the database was opened.
+    ticket: u64,
+}
+
+struct Syncer {
+    durability: Durability,
+    /// The applier's ticket when the last successful fsync began.
+    durable_ticket: u64,
 }
 
 impl SledStorage {
@@ -67,9 +79,13 @@ impl SledStorage {
         Ok(Self {
             db,
             trees,
-            committer: Mutex::new(Committer {
-                durability,
+            applier: Mutex::new(Applier {
                 next: head + 1,
+                ticket: 0,
+            }),
+            syncer: Mutex::new(Syncer {
+                durability,
+                durable_ticket: 0,
             }),
             // What is in the tree at open survived the last run: it is durable.
             durable_head: AtomicU64::new(head),
@@ -79,6 +95,15 @@ impl SledStorage {
 
     fn tree(&self, t: Table) -> &sled::Tree {
         &self.trees[t.index()]
+    }
+
+    fn refuse_if_broken(&self) -> Result<(), StorageError> {
+        if self.broken.load(Ordering::Acquire) {
+            return Err(StorageError::Io(
+                "an earlier fsync failed; restart the server to recover from what is on disk".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -167,16 +192,22 @@ impl Storage for SledStorage {
     }
 
     fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
-        let mut c = self.committer.lock().map_err(poisoned)?;
-        if self.broken.load(Ordering::Acquire) {
-            return Err(StorageError::Io(
-                "an earlier fsync failed; restart the server to recover from what is on disk".into(),
-            ));
-        }
+        let applied = self.apply(changes)?;
+        self.make_durable(&applied)?;
+        Ok(applied.receipt)
+    }
+
+    fn apply(&self, changes: Changeset) -> Result<Applied, StorageError> {
+        let mut a = self.applier.lock().map_err(poisoned)?;
+        self.refuse_if_broken()?;
         if changes.is_empty() {
-            return Ok(Receipt::default());
+            // Durable as soon as everything before it is.
+            return Ok(Applied {
+                receipt: Receipt::default(),
+                ticket: a.ticket,
+            });
         }
-        let first = c.next;
+        let first = a.next;
         let (writes, log) = changes.into_parts();
         // Encoded before the transaction: its closure may run more than once.
         let entries: Vec<([u8; 8], Vec<u8>, OpId)> = log
@@ -208,17 +239,38 @@ impl Storage for SledStorage {
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         }
         // The entries are in the trees now: the next commit numbers after them
-        // whatever the fsync below says.
+        // whatever the fsync says.
         let n = entries.len() as u64;
-        c.next = first + n;
-        if let Err(e) = c.durability.commit(&self.db) {
+        a.next = first + n;
+        a.ticket += 1;
+        Ok(Applied {
+            receipt: Receipt {
+                seqs: (first..first + n).collect(),
+            },
+            ticket: a.ticket,
+        })
+    }
+
+    fn make_durable(&self, applied: &Applied) -> Result<(), StorageError> {
+        let mut d = self.syncer.lock().map_err(poisoned)?;
+        self.refuse_if_broken()?;
+        if d.durable_ticket >= applied.ticket {
+            // An fsync that began after this commit was applied covered it.
+            return Ok(());
+        }
+        // Everything applied up to here is covered by the fsync below,
+        // including commits applied after `applied`.
+        let (ticket, head) = {
+            let a = self.applier.lock().map_err(poisoned)?;
+            (a.ticket, a.next - 1)
+        };
+        if let Err(e) = d.durability.commit(&self.db) {
             self.broken.store(true, Ordering::Release);
             return Err(StorageError::Io(format!("making the commit durable failed: {e}")));
         }
+        d.durable_ticket = ticket;
         // Only now may readers see the entries (the trait's promise).
-        self.durable_head.store(first + n - 1, Ordering::Release);
-        Ok(Receipt {
-            seqs: (first..first + n).collect(),
-        })
+        self.durable_head.fetch_max(head, Ordering::AcqRel);
+        Ok(())
     }
 }
