@@ -15,6 +15,13 @@ echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# One build of every target: separate builds of single packages resolve
+# features differently and rebuild much of the dependency tree (minutes
+# each on two cores). Incremental caches are of no use to a clean clone.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "== build"
+cargo build --workspace --locked --lib --bins --tests --examples
+
 echo "== Rust tests"
 # The end-to-end tests run the server binary that this same command builds.
 export KIEMTRA_SERVER_BIN="$PWD/$target/debug/kiemtra-server"
@@ -22,10 +29,9 @@ case "$target" in /*) KIEMTRA_SERVER_BIN="$target/debug/kiemtra-server" ;; esac
 cargo test --workspace --locked
 
 echo "== Python bindings"
-# The cdylib and the generator are built by separate cargo commands: built
-# together, feature unification links the whole generator into the library.
-cargo build --locked -p kiemtra-mobile
-cargo build --locked -p uniffi-bindgen
+# The cdylib and the generator come out of the workspace build above (with
+# the workspace's unified features the library also carries the generator's
+# code; it is a test build, so only its size pays for that).
 # Regenerated on every run: a stale .py beside a newer library mis-calls silently.
 rm -rf build/python
 mkdir -p build/python

@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::portal::routes())
         .merge(crate::overview::routes())
         .layer(axum::middleware::map_response(json_too_large))
+        .layer(axum::middleware::map_response(crate::security_headers::add))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

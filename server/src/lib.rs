@@ -37,6 +37,7 @@ pub mod overview;
 pub mod portal;
 pub mod query;
 pub mod replay;
+pub mod security_headers;
 pub mod server_key;
 pub mod storage;
 pub mod writer;

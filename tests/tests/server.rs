@@ -161,3 +161,58 @@ fn records_that_differ_from_the_log_are_reported_and_rebuilt_at_start() {
     drop(s);
     assert!(admin(&["check"]).status.success());
 }
+
+/// Every response carries the security headers: pages (portal, overview,
+/// the verification link), JSON, API errors and the 404 of an unknown
+/// address alike, so no page can be framed or an upload sniffed.
+#[test]
+fn every_response_carries_the_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--demo"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let paths = [
+        ("GET", "/portal", 200),
+        ("GET", "/admin/login", 200),
+        ("GET", "/admin", 401),
+        ("GET", "/verify/00", 200),
+        ("GET", "/health", 200),
+        ("GET", "/api/v1/ops?since=0", 401),
+        ("POST", "/api/v1/enrol", 400),
+        ("GET", "/no-such-page", 404),
+    ];
+    for (method, path, status) in paths {
+        let res = match method {
+            "GET" => agent.get(&server.url(path)).call(),
+            _ => agent.post(&server.url(path)).send(&b"not cbor"[..]),
+        }
+        .unwrap();
+        let h = |name: &str| {
+            res.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("{method} {path}: no {name} header"))
+        };
+        assert_eq!(res.status().as_u16(), status, "{method} {path}");
+        let csp = h("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{method} {path}: {csp}");
+        }
+        assert!(
+            !csp.contains("script-src"),
+            "{method} {path}: scripts are never allowed: {csp}"
+        );
+        assert_eq!(h("x-content-type-options"), "nosniff", "{method} {path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{method} {path}");
+        assert_eq!(h("referrer-policy"), "no-referrer", "{method} {path}");
+    }
+    server.stop();
+}

@@ -55,7 +55,7 @@ fn legal(v: &Violation) -> String {
     let mut s = v
         .legal_basis
         .iter()
-        .map(|l| format!("{}, {}", l.article, l.instrument))
+        .map(|l| format!("{}, {}", e(&l.article), e(&l.instrument)))
         .collect::<Vec<_>>()
         .join("; ");
     if let Some(sanction) = &v.sanction {
@@ -318,4 +318,50 @@ pub fn problem(title: &str, text: &str) -> String {
         &[("/portal", "Nhập mã tra cứu")],
         &format!("<h1>{}</h1>\n<p class=\"error\">{}</p>", e(title), e(text)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use kiemtra_core::template::{LegalRef, Severity};
+
+    fn cite(article: &str, instrument: &str) -> LegalRef {
+        LegalRef {
+            instrument: instrument.into(),
+            article: article.into(),
+            verified: true,
+        }
+    }
+
+    /// A template is outside input: its citations are text, never markup.
+    #[test]
+    fn the_legal_basis_is_escaped() {
+        let v = Violation {
+            item: "1.1".into(),
+            section: "1".into(),
+            text_vi: "Chưa huấn luyện".into(),
+            legal_basis: vec![cite(
+                "Điều 14 <script>alert(1)</script>",
+                "Luật ATVSLĐ & \"2015\"",
+            )],
+            sanction: Some(cite("Điều 21 <b>", "Nghị định 12/2022")),
+            requirement: "Huấn luyện".into(),
+            severity: Severity::Major,
+            deadline: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            status: ViolationStatus::Open,
+            dismissal: None,
+            edited: false,
+            conflict: false,
+            edit_heads: Vec::new(),
+        };
+        let html = legal(&v);
+        assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
+        assert!(
+            html.contains("Điều 14 &lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("Luật ATVSLĐ &amp; &quot;2015&quot;"), "{html}");
+        assert!(html.contains("Điều 21 &lt;b&gt;"), "{html}");
+    }
 }
