@@ -94,6 +94,23 @@ pub enum AdminCommand {
     ImportAccidents { file: PathBuf },
     /// Lists declared accidents: id, date, unit, deaths, place (tab-separated).
     ListAccidents,
+    /// Creates a staff account (the first administrator of a new data
+    /// folder, say). The password is read from the environment variable
+    /// KIEMTRA_ACCOUNT_PASSWORD, or else from the first line of standard
+    /// input; it is never printed, and only its argon2id hash is kept.
+    CreateAccount {
+        /// What the official types to sign in: 3 to 64 of a-z, 0-9, '.', '_', '-'.
+        #[arg(long)]
+        login: String,
+        /// The name shown on pages, e.g. "Nguyễn Văn An".
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::accounts::Role,
+        /// For an inspector's account: the inspector it is.
+        #[arg(long)]
+        inspector: Option<InspectorId>,
+    },
     /// Issues a token for an official to open the overview pages; prints it once.
     CreateAdminToken {
         #[arg(long)]
@@ -155,6 +172,19 @@ pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
         e => e,
     })?;
     Writer::new(opened.store, opened.key)
+}
+
+/// The password of a new account: from KIEMTRA_ACCOUNT_PASSWORD, or the
+/// first line of standard input (so that it appears in no process list).
+fn new_password() -> Result<String, ServerError> {
+    if let Ok(p) = std::env::var("KIEMTRA_ACCOUNT_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| ServerError::Invalid(format!("cannot read the password from standard input: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Runs one admin command; what it prints goes to `out`.
@@ -276,6 +306,23 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
                     a.place
                 )?;
             }
+        }
+        AdminCommand::CreateAccount {
+            login,
+            name,
+            role,
+            inspector,
+        } => {
+            let password = new_password()?;
+            let a = w.create_account(crate::accounts::NewAccount {
+                login,
+                display_name: name,
+                role,
+                inspector,
+                password,
+            })?;
+            w.commit()?;
+            writeln!(out, "created the account {} ({})", a.login, a.role.label_vi())?;
         }
         AdminCommand::CreateAdminToken { name } => {
             let token = w.create_admin_token(&name)?;

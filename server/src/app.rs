@@ -71,6 +71,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Portal sessions and the limit on guessing access codes.
     pub portal: Arc<crate::portal::session::Portal>,
+    /// The limit on guessing staff passwords and admin tokens, per client address.
+    pub staff_logins: Arc<crate::portal::session::Portal>,
     /// Cookies get `Secure` when the server speaks HTTPS.
     pub secure_cookies: bool,
     /// The administrative units reports group by (built-in plus the agency's file).
@@ -127,6 +129,7 @@ impl AppState {
             auth: Arc::new(Auth::default()),
             limits: Limits::default(),
             portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
+            staff_logins: Arc::new(crate::portal::session::Portal::new(Default::default())),
             secure_cookies: false,
             units: Arc::new(units),
             trusted_proxies: Arc::new(Vec::new()),

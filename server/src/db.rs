@@ -19,6 +19,7 @@ use kiemtra_core::sync::wire::Certificate;
 use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+use crate::accounts::Account;
 use crate::error::ServerError;
 use crate::storage::{Changeset, Rows, SledStorage, Storage, StorageError, Table};
 
@@ -75,6 +76,17 @@ pub struct AdminSession {
     pub name: String,
     /// Unix seconds, server clock.
     pub expires_at: i64,
+    /// The account signed in, with its role at sign-in. `None`: opened with
+    /// an admin token (`admin create-admin-token`), which has every area.
+    #[serde(default)]
+    pub account: Option<SessionAccount>,
+}
+
+/// Who an account session is, checked again on every request (a disabled
+/// account or a changed role takes effect at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAccount {
+    pub login: String,
 }
 
 fn template_key(r: &TemplateRef) -> String {
@@ -193,6 +205,15 @@ pub trait Read {
 
     fn admin_token(&self, token_hash: &[u8; 32]) -> Result<Option<AdminToken>, ServerError> {
         self.get(Table::AdminTokens, "admin token", token_hash)
+    }
+
+    /// A staff account by its login (in its stored form, `accounts::login`).
+    fn account(&self, login: &str) -> Result<Option<Account>, ServerError> {
+        self.get(Table::Accounts, "account", login.as_bytes())
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, ServerError> {
+        self.all(Table::Accounts, "account")
     }
 
     fn portal_session(&self, key: &[u8; 32]) -> Result<Option<PortalSession>, ServerError> {
@@ -365,6 +386,12 @@ impl Changeset {
     pub fn put_admin_token(&mut self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
         let v = encoded("admin token", t)?;
         self.put(Table::AdminTokens, token_hash.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_account(&mut self, a: &Account) -> Result<(), ServerError> {
+        let v = encoded("account", a)?;
+        self.put(Table::Accounts, a.login.as_bytes().to_vec(), v);
         Ok(())
     }
 

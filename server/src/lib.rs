@@ -20,6 +20,7 @@
 //! - `error`: the one error type and its HTTP answer.
 
 pub mod accident_import;
+pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;

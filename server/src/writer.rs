@@ -13,6 +13,8 @@
 //! through this writer, and the caches are dropped whenever a job or a
 //! commit fails, so they never hold what the storage does not.
 
+mod accounts;
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -752,12 +754,14 @@ impl Writer {
             .delete(Table::PortalSessions, token_key(token).to_vec());
     }
 
-    /// Opens an official's overview session, for `ttl`; returns the cookie's token.
+    /// Opens an overview session for the holder of an admin token, for
+    /// `ttl`; returns the cookie's token.
     pub fn open_admin_session(&mut self, name: &str, ttl: Duration) -> Result<String, ServerError> {
         let token = session_token()?;
         let session = AdminSession {
             name: name.to_string(),
             expires_at: expiry(ttl),
+            account: None,
         };
         self.changes.put_admin_session(&token_key(&token), &session)?;
         Ok(token)

@@ -9,6 +9,7 @@ use axum::Json;
 use kiemtra_core::ids::DeviceId;
 use serde::Serialize;
 
+use crate::accounts::Area;
 use crate::app::AppState;
 use crate::error::ServerError;
 
@@ -19,8 +20,15 @@ pub struct Revoked {
 }
 
 fn official(state: &AppState, headers: &HeaderMap) -> Result<String, ServerError> {
-    crate::overview::auth::official(&*state.db, headers)?
-        .ok_or_else(|| ServerError::unauthorized("admin_required", "an admin token is required"))
+    let who = crate::overview::auth::official(&*state.db, headers)?
+        .ok_or_else(|| ServerError::unauthorized("admin_required", "an admin token is required"))?;
+    if !who.may(Area::Administration) {
+        return Err(ServerError::forbidden(
+            "role_refused",
+            "revoking devices is for administrators",
+        ));
+    }
+    Ok(who.name)
 }
 
 /// `POST /api/v1/admin/devices/{device}/revoke`: the device's key no longer

@@ -1,13 +1,19 @@
-//! Who may open the overview: officials holding an admin token (issued by
-//! `kiemtra-server admin create-admin-token`). A browser signs in once with
-//! the token and gets a session cookie (opened and closed through the
-//! writer: `Writer::open_admin_session`); a script sends the token as
-//! `Authorization: Bearer …` with each request.
+//! Who may open the server's staff pages and calls, and for what.
+//!
+//! Two ways in: a staff account (name and password on `/admin/login`, with
+//! its role), or an admin token (`admin create-admin-token`), which opens
+//! every area as it always has, for scripts. Either gives a session cookie
+//! kept in the server's storage (a restart signs nobody out); a script may
+//! instead send the token as `Authorization: Bearer …` with each request.
+//!
+//! An account's session is checked against the account on every request,
+//! so a disabled account or a changed role takes effect at once.
 
 use std::time::Duration;
 
 use axum::http::HeaderMap;
 
+use crate::accounts::{Area, Role};
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::portal::session::{cookie, token_key};
@@ -16,21 +22,48 @@ use crate::writer::token_hash;
 pub const COOKIE: &str = "kiemtra_admin";
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 
+/// The official making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Official {
+    /// The name shown on pages and written in the logs.
+    pub name: String,
+    /// The account's role; `None` for an admin token, which has every area.
+    pub role: Option<Role>,
+}
+
+impl Official {
+    pub fn may(&self, area: Area) -> bool {
+        self.role.is_none_or(|r| r.may(area))
+    }
+}
+
 /// The token of the request's session cookie, to close the session with.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, COOKIE)
 }
 
-/// The official making the request: by session cookie (kept in the
-/// server's storage, so a restart signs nobody out), or by bearer token.
-pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<String>, ServerError> {
+/// The official making the request, by session cookie or by bearer token;
+/// `None` when neither opens anything.
+pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>, ServerError> {
     if let Some(token) = cookie(headers, COOKIE) {
         let now = chrono::Utc::now().timestamp();
         if let Some(s) = db
             .admin_session(&token_key(&token))?
             .filter(|s| s.expires_at > now)
         {
-            return Ok(Some(s.name));
+            let Some(signed_in) = s.account else {
+                return Ok(Some(Official {
+                    name: s.name,
+                    role: None,
+                }));
+            };
+            return Ok(db
+                .account(&signed_in.login)?
+                .filter(|a| !a.disabled)
+                .map(|a| Official {
+                    name: a.display_name,
+                    role: Some(a.role),
+                }));
         }
     }
     let bearer = headers
@@ -38,7 +71,10 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<String>, S
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer {
-        Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| t.name)),
+        Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| Official {
+            name: t.name,
+            role: None,
+        })),
         None => Ok(None),
     }
 }

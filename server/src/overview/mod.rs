@@ -34,12 +34,14 @@ use kiemtra_core::ids::FacilityId;
 use serde::{Deserialize, Serialize};
 
 use self::data::Data;
+use crate::accounts::Area;
 use crate::app::AppState;
 use crate::db::Read;
 use crate::error::ServerError;
-use crate::forwarded::Https;
+use crate::forwarded::{ClientIp, Https};
 use crate::html::{html, redirect, with_cookie};
 use crate::portal::session::set_cookie;
+use crate::portal::session::Gate;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,22 +56,26 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accidents", get(accidents_page).post(enter_accident))
 }
 
-/// The official making the request, or the answer to send instead: the
-/// login page for a browser, 401 for a script.
-fn official(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// The official making the request, if allowed in `area`; or the answer to
+/// send instead: for a browser the login page (nobody signed in) or a page
+/// saying the role does not allow it, for a script 401 or 403.
+fn official(state: &AppState, headers: &HeaderMap, area: Area) -> Result<String, Response> {
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
     match auth::official(&*state.db, headers) {
-        Ok(Some(name)) => Ok(name),
-        Ok(None) => {
-            let wants_html = headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-            Err(if wants_html {
-                redirect("/admin/login")
-            } else {
-                ServerError::unauthorized("admin_required", "an admin token is required").into_response()
-            })
-        }
+        Ok(Some(who)) if who.may(area) => Ok(who.name),
+        Ok(Some(who)) => Err(if wants_html {
+            html(StatusCode::FORBIDDEN, pages::refused(&who))
+        } else {
+            ServerError::forbidden("role_refused", "this account's role does not allow this").into_response()
+        }),
+        Ok(None) => Err(if wants_html {
+            redirect("/admin/login")
+        } else {
+            ServerError::unauthorized("admin_required", "an admin token is required").into_response()
+        }),
         Err(e) => Err(e.into_response()),
     }
 }
@@ -86,35 +92,86 @@ async fn login_page() -> Response {
     html(StatusCode::OK, pages::login(None))
 }
 
+/// The sign-in form: a staff account's login and password, or an admin token.
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
     token: String,
 }
 
-async fn login(State(state): State<AppState>, Https(https): Https, Form(f): Form<LoginForm>) -> Response {
-    let found = state.db.admin_token(&crate::writer::token_hash(&f.token));
-    match found {
-        Ok(Some(t)) => match state
-            .writer
-            .run(move |w| w.open_admin_session(&t.name, auth::SESSION_TTL))
-            .await
-        {
-            Ok(session) => {
-                let c = set_cookie(
-                    auth::COOKIE,
-                    &session,
-                    "/admin",
-                    https,
-                    Some(auth::SESSION_TTL.as_secs()),
-                );
-                with_cookie(redirect("/admin"), &c)
-            }
-            Err(e) => e.into_response(),
-        },
-        Ok(None) => html(
-            StatusCode::UNAUTHORIZED,
-            pages::login(Some("Mã truy cập không đúng.")),
-        ),
+/// Who the form names, if its password or token is right.
+enum SignIn {
+    Account(crate::accounts::Account),
+    Token(crate::db::AdminToken),
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Https(https): Https,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if let Gate::Locked(wait) = state.staff_logins.gate(ip) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let text = format!("Đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
+        return html(StatusCode::TOO_MANY_REQUESTS, pages::login(Some(&text)));
+    }
+    let db = state.db.clone();
+    // Password hashing takes tens of milliseconds: off the async threads.
+    let checked = tokio::task::spawn_blocking(move || -> Result<Option<SignIn>, ServerError> {
+        if !f.token.is_empty() {
+            return Ok(db
+                .admin_token(&crate::writer::token_hash(&f.token))?
+                .map(SignIn::Token));
+        }
+        let account = match crate::accounts::login(&f.login) {
+            Ok(login) => db.account(&login)?,
+            Err(_) => None,
+        };
+        let stored = account.as_ref().map(|a| a.password_hash.as_str());
+        // An unknown login is checked against a decoy, so it takes as long.
+        let opens = crate::accounts::verify_password(stored, &f.password);
+        Ok(account.filter(|a| opens && !a.disabled).map(SignIn::Account))
+    })
+    .await
+    .unwrap_or_else(|e| Err(ServerError::Storage(e.to_string())));
+    let opened = match checked {
+        Ok(Some(SignIn::Token(t))) => {
+            state
+                .writer
+                .run(move |w| w.open_admin_session(&t.name, auth::SESSION_TTL))
+                .await
+        }
+        Ok(Some(SignIn::Account(a))) => {
+            state
+                .writer
+                .run(move |w| w.open_account_session(&a, auth::SESSION_TTL))
+                .await
+        }
+        Ok(None) => {
+            state.staff_logins.failed(ip);
+            return html(
+                StatusCode::UNAUTHORIZED,
+                pages::login(Some("Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng.")),
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    match opened {
+        Ok(session) => {
+            let c = set_cookie(
+                auth::COOKIE,
+                &session,
+                "/admin",
+                https,
+                Some(auth::SESSION_TTL.as_secs()),
+            );
+            with_cookie(redirect("/admin"), &c)
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -212,7 +269,7 @@ async fn overview_page(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let who = match official(&state, &headers) {
+    let who = match official(&state, &headers, Area::Overview) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -242,7 +299,7 @@ async fn overview_json(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     match load(&state).await {
@@ -270,7 +327,7 @@ fn csv_response(name: &str, body: Result<Vec<u8>, ServerError>) -> Response {
 }
 
 async fn targets_csv(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     match load(&state).await {
@@ -280,7 +337,7 @@ async fn targets_csv(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 async fn inspections_csv(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     match load(&state).await {
@@ -303,7 +360,7 @@ async fn decree39_csv(
     headers: HeaderMap,
     Query(q): Query<HalfQuery>,
 ) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     if decree39::period(q.year, q.half).is_none() {
@@ -334,7 +391,7 @@ async fn records_page(
     headers: HeaderMap,
     Query(q): Query<RecordsQuery>,
 ) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     let d = match load(&state).await {
@@ -379,7 +436,7 @@ async fn records_page(
 }
 
 async fn accidents_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = official(&state, &headers) {
+    if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     match load(&state).await {
@@ -409,7 +466,7 @@ async fn enter_accident(
     headers: HeaderMap,
     Form(f): Form<AccidentForm>,
 ) -> Response {
-    let who = match official(&state, &headers) {
+    let who = match official(&state, &headers, Area::RegisterEntry) {
         Ok(w) => w,
         Err(r) => return r,
     };

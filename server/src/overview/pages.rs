@@ -26,8 +26,20 @@ pub fn login(message: Option<&str>) -> String {
     if let Some(m) = message {
         let _ = writeln!(b, "<p class=\"error\" role=\"alert\">{}</p>", e(m));
     }
-    b.push_str("<form class=\"stack\" method=\"post\" action=\"/admin/login\"><label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>\n");
+    b.push_str("<form class=\"stack\" method=\"post\" action=\"/admin/login\" id=\"account-form\"><label for=\"account-login\">Tên đăng nhập <span class=\"en\">Login</span></label><input type=\"text\" id=\"account-login\" name=\"login\" required autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\"><label for=\"password\">Mật khẩu <span class=\"en\">Password</span></label><input type=\"password\" id=\"password\" name=\"password\" required autocomplete=\"current-password\"><button type=\"submit\" id=\"account-submit\">Đăng nhập</button></form>\n");
+    b.push_str("<h2>Hoặc bằng mã truy cập <span class=\"en\">Or with an admin token</span></h2><form class=\"stack\" method=\"post\" action=\"/admin/login\"><label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>\n");
     page("Đăng nhập", &[], &b)
+}
+
+/// The page an official gets for a page their role does not open.
+pub fn refused(who: &crate::overview::auth::Official) -> String {
+    let role = who.role.map_or("mã truy cập", |r| r.label_vi());
+    let b = format!(
+        "<h1>Không có quyền truy cập <span class=\"en\">Not allowed</span></h1>\n<p class=\"error\" role=\"alert\">Tài khoản {} (vai trò {}) không được mở trang này. Nếu cần, hãy đề nghị quản trị cấp quyền phù hợp.</p>\n<form method=\"get\" action=\"/admin/logout\"><button type=\"submit\">Đăng xuất</button></form>\n",
+        e(&who.name),
+        e(role)
+    );
+    page("Không có quyền truy cập", &[], &b)
 }
 
 fn target_link(t: &str, unit: &str, year: i32) -> String {

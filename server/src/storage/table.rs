@@ -23,10 +23,12 @@ pub enum Table {
     PortalSessions,
     /// Officials' overview sessions by the SHA-256 of the cookie's token.
     AdminSessions,
+    /// Staff accounts by login (`crate::accounts`).
+    Accounts,
 }
 
 impl Table {
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 14] = [
         Table::Meta,
         Table::Templates,
         Table::Facilities,
@@ -40,6 +42,7 @@ impl Table {
         Table::AdminTokens,
         Table::PortalSessions,
         Table::AdminSessions,
+        Table::Accounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Table {
             Table::AdminTokens => "admin_tokens",
             Table::PortalSessions => "portal_sessions",
             Table::AdminSessions => "admin_sessions",
+            Table::Accounts => "accounts",
         }
     }
 

@@ -1,0 +1,309 @@
+//! Staff accounts on the real binary: the first accounts are made with
+//! `kiemtra-server admin create-account`, officials sign in on
+//! `/admin/login` with a name and password, each role opens exactly its
+//! areas (pages and API alike), sessions survive a restart, guessing is
+//! limited, and the password is nowhere in the data folder.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use kiemtra_tests::{server_binary, Server};
+
+const PASSWORDS: [(&str, &str); 4] = [
+    ("quantri", "Quản trị Hải Phòng 2025!"),
+    ("kehoach", "lập kế hoạch kiểm tra"),
+    ("lanhdao", "lãnh đạo sở xem số liệu"),
+    ("thanhtra.lan", "mật khẩu của Lan 01"),
+];
+
+fn password(login: &str) -> &'static str {
+    PASSWORDS.iter().find(|(l, _)| *l == login).unwrap().1
+}
+
+/// `kiemtra-server admin --data DIR ARGS…` with `stdin` as standard input.
+fn admin(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(server_binary())
+        .arg("admin")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("KIEMTRA_ACCOUNT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn create_account(data: &Path, login: &str, name: &str, role: &str, extra: &[&str]) {
+    let mut args = vec!["create-account", "--login", login, "--name", name, "--role", role];
+    args.extend_from_slice(extra);
+    let out = admin(data, &args, &format!("{}\n", password(login)));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains(login), "{printed}");
+    assert!(
+        !printed.contains(password(login)),
+        "the password is never printed"
+    );
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// Signs in; returns the status and the session cookie, if one was set.
+fn sign_in(server: &Server, login: &str, password: &str) -> (u16, Option<String>) {
+    let res = agent()
+        .post(&server.url("/admin/login"))
+        .send_form([("login", login), ("password", password)])
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+    (res.status().as_u16(), cookie)
+}
+
+fn get(server: &Server, path: &str, cookie: &str, html: bool) -> (u16, String) {
+    let mut req = agent().get(&server.url(path)).header("Cookie", cookie);
+    if html {
+        req = req.header("Accept", "text/html");
+    }
+    let mut res = req.call().unwrap();
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn post_form(server: &Server, path: &str, cookie: &str, form: &[(&str, &str)]) -> u16 {
+    agent()
+        .post(&server.url(path))
+        .header("Cookie", cookie)
+        .send_form(form.iter().copied())
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn post_empty(server: &Server, path: &str, cookie: &str) -> u16 {
+    agent()
+        .post(&server.url(path))
+        .header("Cookie", cookie)
+        .send_empty()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Every file under `dir`, for looking for what must not be there.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // The first administrator, on an empty data folder, with one command.
+    create_account(data, "quantri", "Trần Thị Quản", "administrator", &[]);
+    create_account(data, "kehoach", "Phạm Văn Kế", "planner", &[]);
+    create_account(data, "lanhdao", "Lê Thị Lãnh", "viewer", &[]);
+    let out = admin(
+        data,
+        &[
+            "create-inspector",
+            "--name",
+            "Nguyễn Thị Lan",
+            "--title",
+            "Thanh tra viên",
+            "--agency",
+            "Sở Nội vụ",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    let lan = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    create_account(
+        data,
+        "thanhtra.lan",
+        "Nguyễn Thị Lan",
+        "inspector",
+        &["--inspector", &lan],
+    );
+
+    // Refused, and nothing made: a login taken, a weak password, an
+    // inspector's account without its inspector.
+    for (args, stdin) in [
+        (
+            vec![
+                "create-account",
+                "--login",
+                "QuanTri",
+                "--name",
+                "Khác",
+                "--role",
+                "viewer",
+            ],
+            "một mật khẩu dài đủ\n",
+        ),
+        (
+            vec![
+                "create-account",
+                "--login",
+                "yeu",
+                "--name",
+                "Yếu",
+                "--role",
+                "viewer",
+            ],
+            "ngắn\n",
+        ),
+        (
+            vec![
+                "create-account",
+                "--login",
+                "thieu",
+                "--name",
+                "Thiếu",
+                "--role",
+                "inspector",
+            ],
+            "một mật khẩu dài đủ\n",
+        ),
+    ] {
+        let out = admin(data, &args, stdin);
+        assert!(!out.status.success(), "{args:?} was accepted");
+    }
+
+    let server = Server::start(data, &[]);
+    // Wrong password, unknown login, wrong case of the password: 401, no cookie.
+    for (login, pw) in [
+        ("lanhdao", "lãnh đạo sở xem số liệu?"),
+        ("khongco", "lãnh đạo sở xem số liệu"),
+        ("lanhdao", "LÃNH ĐẠO SỞ XEM SỐ LIỆU"),
+    ] {
+        let (status, cookie) = sign_in(&server, login, pw);
+        assert_eq!((status, cookie.is_some()), (401, false), "{login}");
+    }
+    let mut cookies = std::collections::HashMap::new();
+    for (login, pw) in PASSWORDS {
+        // The login is case-insensitive, the password is not.
+        let (status, cookie) = sign_in(&server, &login.to_uppercase(), pw);
+        assert_eq!(status, 303, "{login}");
+        cookies.insert(login, cookie.expect("a session cookie"));
+    }
+
+    // Pages: the overview and its exports for the viewer and the planner only.
+    for path in [
+        "/admin",
+        "/admin/overview.json",
+        "/admin/targets.csv",
+        "/admin/accidents",
+    ] {
+        for (login, allowed) in [
+            ("lanhdao", true),
+            ("kehoach", true),
+            ("quantri", false),
+            ("thanhtra.lan", false),
+        ] {
+            let (status, body) = get(&server, path, &cookies[login], true);
+            if allowed {
+                assert_eq!(status, 200, "{login} {path}");
+            } else {
+                assert_eq!(status, 403, "{login} {path}");
+                assert!(body.contains("Không có quyền truy cập"), "{login} {path}: {body}");
+            }
+        }
+    }
+    // The page names who signed in.
+    assert!(get(&server, "/admin", &cookies["lanhdao"], true)
+        .1
+        .contains("Lê Thị Lãnh"));
+    // A script gets JSON 403, not the page.
+    let (status, body) = get(&server, "/admin/overview.json", &cookies["quantri"], false);
+    assert_eq!(status, 403);
+    assert!(body.contains("role_refused"), "{body}");
+
+    // Register entries: the planner may type in an accident; the viewer may not.
+    let accident = [
+        ("occurred_at", "2025-03-01T08:30"),
+        ("place", "Xưởng cơ khí"),
+        ("unit", ""),
+        ("facility", ""),
+        ("deaths", "0"),
+        ("seriously_injured", "1"),
+        ("lightly_injured", "0"),
+        ("account", "Ngã từ giàn giáo"),
+    ];
+    assert_eq!(
+        post_form(&server, "/admin/accidents", &cookies["lanhdao"], &accident),
+        403
+    );
+    assert_ne!(
+        post_form(&server, "/admin/accidents", &cookies["kehoach"], &accident),
+        403
+    );
+
+    // The administration API: only the administrator gets past the role
+    // check (to a 404: there is no such device).
+    let revoke = "/api/v1/admin/devices/0194f3c2-7b1a-7000-8000-000000000001/revoke";
+    for (login, expected) in [
+        ("quantri", 404),
+        ("kehoach", 403),
+        ("lanhdao", 403),
+        ("thanhtra.lan", 403),
+    ] {
+        assert_eq!(post_empty(&server, revoke, &cookies[login]), expected, "{login}");
+    }
+
+    // A restart signs nobody out.
+    server.stop();
+    let server = Server::start(data, &[]);
+    assert_eq!(get(&server, "/admin", &cookies["lanhdao"], true).0, 200);
+
+    // The passwords are nowhere in the data folder, in any form.
+    server.stop();
+    for file in files(data) {
+        let bytes = std::fs::read(&file).unwrap();
+        for (_, pw) in PASSWORDS {
+            assert!(
+                !bytes.windows(pw.len()).any(|w| w == pw.as_bytes()),
+                "a password is in {}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn guessing_a_staff_password_is_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    create_account(dir.path(), "lanhdao", "Lê Thị Lãnh", "viewer", &[]);
+    let server = Server::start(dir.path(), &[]);
+    for i in 0..10 {
+        assert_eq!(
+            sign_in(&server, "lanhdao", &format!("đoán mật khẩu số {i}")).0,
+            401
+        );
+    }
+    // Locked now, even with the right password.
+    let (status, cookie) = sign_in(&server, "lanhdao", password("lanhdao"));
+    assert_eq!((status, cookie.is_some()), (429, false));
+    server.stop();
+}
