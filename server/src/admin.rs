@@ -11,7 +11,9 @@ use kiemtra_core::admin_units::AdminUnits;
 use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectorId};
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::template::TemplateRef;
+use serde_json::json;
 
+use crate::audit::{values, Actor};
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::writer::{open_dir, Writer};
@@ -209,9 +211,12 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
         };
     }
     let mut w = open_writer(data)?;
+    let actor = Actor::console();
     match cmd {
         AdminCommand::CreateInspector { name, title, agency } => {
             let i = w.create_inspector(&name, &title, &agency)?;
+            let after = values(json!({"name": i.name, "title": i.title, "agency": i.agency}));
+            w.audit(&actor, "create_inspector", &i.id.to_string(), None, after)?;
             w.commit()?;
             writeln!(out, "{}", i.id)?;
         }
@@ -220,11 +225,22 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             valid_hours,
         } => {
             let code = w.enrol_code(inspector, valid_hours)?;
+            // The code itself is a secret: recorded as issued, not by value.
+            let after = values(json!({"valid_hours": valid_hours}));
+            w.audit(&actor, "issue_enrol_code", &inspector.to_string(), None, after)?;
             w.commit()?;
             writeln!(out, "{code}")?;
         }
         AdminCommand::ImportFacilities { file, quiet } => {
             let report = crate::csv_import::import_facilities(&mut w, &file, !quiet)?;
+            let after = values(json!({"imported": report.imported, "refused": report.refused.len()}));
+            w.audit(
+                &actor,
+                "import_facilities",
+                &file.display().to_string(),
+                None,
+                after,
+            )?;
             w.commit()?;
             report.print(out)?;
         }
@@ -233,6 +249,16 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
                 .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", file.display())))?;
             let t = kiemtra_core::template::parse(&json)?;
             let new = w.publish_template(&t)?;
+            if new {
+                let after = values(json!({"title_vi": t.title_vi, "items": t.items().count()}));
+                w.audit(
+                    &actor,
+                    "publish_template",
+                    &format!("{}@{}", t.id, t.version),
+                    None,
+                    after,
+                )?;
+            }
             w.commit()?;
             if new {
                 writeln!(out, "published {}@{}", t.id, t.version)?;
@@ -250,6 +276,10 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             let units = AdminUnits::from_json(&json)?.into_units();
             let count = units.len();
             let new = w.publish_units(units)?;
+            if new {
+                let after = values(json!({"units": count}));
+                w.audit(&actor, "publish_units", &file.display().to_string(), None, after)?;
+            }
             w.commit()?;
             if new {
                 writeln!(out, "published {count} administrative units")?;
@@ -265,6 +295,10 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             secretary,
         } => {
             let d = w.create_delegation(&name, &decision, leader, &members, secretary)?;
+            let after = values(
+                json!({"name": name, "decision": decision, "leader": leader.to_string(), "members": members.len()}),
+            );
+            w.audit(&actor, "create_delegation", &d.id.to_string(), None, after)?;
             w.commit()?;
             writeln!(out, "{}", d.id)?;
         }
@@ -276,7 +310,14 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             kind,
         } => {
             let template = parse_template_ref(&template)?;
+            let after = values(json!({
+                "delegation": delegation.to_string(),
+                "facility": facility.to_string(),
+                "template": format!("{}@{}", template.id, template.version),
+                "date": date.to_string(),
+            }));
             let i = w.assign(delegation, facility, template, date, kind)?;
+            w.audit(&actor, "assign", &i.id.to_string(), None, after)?;
             w.commit()?;
             writeln!(out, "{}", i.id)?;
         }
@@ -286,11 +327,23 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             date,
         } => {
             let i = w.assign_investigation(delegation, accident, None, date)?;
+            let after = values(
+                json!({"delegation": delegation.to_string(), "accident": accident.to_string(), "date": date.to_string()}),
+            );
+            w.audit(&actor, "assign_investigation", &i.id.to_string(), None, after)?;
             w.commit()?;
             writeln!(out, "{}", i.id)?;
         }
         AdminCommand::ImportAccidents { file } => {
             let report = crate::accident_import::import_accidents(&mut w, &file)?;
+            let after = values(json!({"imported": report.imported, "refused": report.refused.len()}));
+            w.audit(
+                &actor,
+                "import_accidents",
+                &file.display().to_string(),
+                None,
+                after,
+            )?;
             w.commit()?;
             report.print(out)?;
         }
@@ -321,16 +374,26 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
                 inspector,
                 password,
             })?;
+            let after = values(
+                json!({"name": a.display_name, "role": a.role, "inspector": a.inspector.map(|i| i.to_string())}),
+            );
+            w.audit(&actor, "create_account", &a.login, None, after)?;
             w.commit()?;
             writeln!(out, "created the account {} ({})", a.login, a.role.label_vi())?;
         }
         AdminCommand::CreateAdminToken { name } => {
             let token = w.create_admin_token(&name)?;
+            w.audit(&actor, "issue_admin_token", &name, None, None)?;
             w.commit()?;
             writeln!(out, "{token}")?;
         }
         AdminCommand::RevokeDevice { device } => {
-            w.revoke_device(device)?;
+            let was = w.revoke_device(device)?;
+            if was.is_some() {
+                let before = values(json!({"revoked": false}));
+                let after = values(json!({"revoked": true}));
+                w.audit(&actor, "revoke_device", &device.to_string(), before, after)?;
+            }
             w.commit()?;
             writeln!(out, "revoked {device}")?;
         }

@@ -20,6 +20,7 @@ use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::accounts::Account;
+use crate::audit::AuditEntry;
 use crate::error::ServerError;
 use crate::storage::{Changeset, Rows, SledStorage, Storage, StorageError, Table};
 
@@ -216,6 +217,11 @@ pub trait Read {
         self.all(Table::Accounts, "account")
     }
 
+    /// The whole audit log, oldest first.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, ServerError> {
+        self.all(Table::Audit, "audit entry")
+    }
+
     fn portal_session(&self, key: &[u8; 32]) -> Result<Option<PortalSession>, ServerError> {
         self.get(Table::PortalSessions, "portal session", key)
     }
@@ -386,6 +392,12 @@ impl Changeset {
     pub fn put_admin_token(&mut self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
         let v = encoded("admin token", t)?;
         self.put(Table::AdminTokens, token_hash.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_audit_entry(&mut self, e: &AuditEntry) -> Result<(), ServerError> {
+        let v = encoded("audit entry", e)?;
+        self.put(Table::Audit, e.seq.to_be_bytes().to_vec(), v);
         Ok(())
     }
 

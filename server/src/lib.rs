@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cbor;
 pub mod charts;

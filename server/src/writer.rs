@@ -14,6 +14,7 @@
 //! commit fails, so they never hold what the storage does not.
 
 mod accounts;
+mod audit;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -904,18 +905,21 @@ impl Writer {
     }
 
     /// Revokes a device: its key no longer authenticates, from the next request on.
-    pub fn revoke_device(&mut self, device: DeviceId) -> Result<(), ServerError> {
-        let mut d = self
+    /// Revokes `device`; returns the device as it was, or `None` when it
+    /// was already revoked (nothing changes then).
+    pub fn revoke_device(&mut self, device: DeviceId) -> Result<Option<DeviceRecord>, ServerError> {
+        let was = self
             .db()
             .device(device)?
             .ok_or_else(|| ServerError::NotFound(format!("device {device}")))?;
-        if d.revoked {
-            return Ok(());
+        if was.revoked {
+            return Ok(None);
         }
+        let mut d = was.clone();
         d.revoked = true;
         self.changes.put_device(&d)?;
         self.server_op(Payload::RevokeDevice { device }, Scope::Everyone)?;
-        Ok(())
+        Ok(Some(was))
     }
 
     fn template(&mut self, r: &TemplateRef) -> Result<Option<Arc<ChecklistTemplate>>, ServerError> {

@@ -244,7 +244,7 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
     let accident = [
         ("occurred_at", "2025-03-01T08:30"),
         ("place", "Xưởng cơ khí"),
-        ("unit", ""),
+        ("unit", "hp.hong-bang"),
         ("facility", ""),
         ("deaths", "0"),
         ("seriously_injured", "1"),
@@ -270,6 +270,69 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
         ("thanhtra.lan", 403),
     ] {
         assert_eq!(post_empty(&server, revoke, &cookies[login]), expected, "{login}");
+    }
+
+    // The audit log: the administrator's to read, with every step and its author.
+    assert_eq!(get(&server, "/admin/audit", &cookies["lanhdao"], true).0, 403);
+    assert_eq!(
+        get(&server, "/admin/audit.csv", &cookies["kehoach"], false).0,
+        403
+    );
+    let (status, page) = get(&server, "/admin/audit", &cookies["quantri"], true);
+    assert_eq!(status, 200);
+    let (status, csv) = get(&server, "/admin/audit.csv", &cookies["quantri"], false);
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    let has = |action: &str, author: &str, subject: &str| {
+        rows.iter()
+            .any(|r| r.contains(&format!(",{action},")) && r.contains(author) && r.contains(subject))
+    };
+    for login in ["quantri", "kehoach", "lanhdao", "thanhtra.lan"] {
+        assert!(
+            has("create_account", ",console,", login),
+            "create_account {login}: {csv}"
+        );
+        assert!(
+            has("sign_in", ",account,", &format!(",{login},")),
+            "sign_in {login}: {csv}"
+        );
+    }
+    assert!(has("create_inspector", ",console,", &lan), "{csv}");
+    assert!(
+        has("declare_accident", "Phạm Văn Kế,kehoach", "Xưởng cơ khí"),
+        "{csv}"
+    );
+    // The viewer's refused entry left no trace; nothing secret is in the log.
+    assert_eq!(
+        rows.iter().filter(|r| r.contains(",declare_accident,")).count(),
+        1,
+        "{csv}"
+    );
+    for (_, pw) in PASSWORDS {
+        assert!(!csv.contains(pw) && !page.contains(pw));
+    }
+    assert!(page.contains("Phạm Văn Kế (kehoach)"), "{page}");
+    // Search: only the entries that mention the planner.
+    let (_, found) = get(&server, "/admin/audit.csv?q=KEHOACH", &cookies["quantri"], false);
+    let found: Vec<&str> = found.lines().skip(1).collect();
+    assert!(
+        !found.is_empty() && found.iter().all(|r| r.contains("kehoach")),
+        "{found:?}"
+    );
+    assert!(found.len() < rows.len());
+    // No route edits it.
+    for method in ["POST", "PUT", "DELETE"] {
+        let res = agent()
+            .run(
+                ureq::http::Request::builder()
+                    .method(method)
+                    .uri(server.url("/admin/audit"))
+                    .header("Cookie", &cookies["quantri"])
+                    .body(())
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 405, "{method}");
     }
 
     // A restart signs nobody out.

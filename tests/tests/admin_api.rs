@@ -45,5 +45,21 @@ fn a_device_revoked_online_is_refused_at_once() {
         Err(SyncError::Auth(reason)) => assert!(reason.contains("revoked"), "{reason}"),
         other => panic!("a revoked device synced: {other:?}"),
     }
+    // The audit log names the token's holder, the device, before and after.
+    let mut res = ureq::get(&server.url("/admin/audit.csv"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let csv = res.body_mut().read_to_string().unwrap();
+    let row = csv
+        .lines()
+        .find(|r| r.contains(",revoke_device,"))
+        .unwrap_or_else(|| panic!("no revoke_device entry: {csv}"));
+    assert!(row.contains(",token,Nguyễn Văn An,"), "{row}");
+    assert!(row.contains(&device), "{row}");
+    assert!(
+        row.contains(r#""{""revoked"":false}","{""revoked"":true}""#),
+        "{row}"
+    );
     server.stop();
 }

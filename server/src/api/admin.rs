@@ -11,7 +11,10 @@ use serde::Serialize;
 
 use crate::accounts::Area;
 use crate::app::AppState;
+use crate::audit::values;
 use crate::error::ServerError;
+use crate::overview::auth::Official;
+use serde_json::json;
 
 #[derive(Serialize)]
 pub struct Revoked {
@@ -19,7 +22,7 @@ pub struct Revoked {
     pub revoked: bool,
 }
 
-fn official(state: &AppState, headers: &HeaderMap) -> Result<String, ServerError> {
+fn official(state: &AppState, headers: &HeaderMap) -> Result<Official, ServerError> {
     let who = crate::overview::auth::official(&*state.db, headers)?
         .ok_or_else(|| ServerError::unauthorized("admin_required", "an admin token is required"))?;
     if !who.may(Area::Administration) {
@@ -28,7 +31,7 @@ fn official(state: &AppState, headers: &HeaderMap) -> Result<String, ServerError
             "revoking devices is for administrators",
         ));
     }
-    Ok(who.name)
+    Ok(who)
 }
 
 /// `POST /api/v1/admin/devices/{device}/revoke`: the device's key no longer
@@ -41,8 +44,19 @@ pub async fn revoke(
 ) -> Result<Json<Revoked>, ServerError> {
     let who = official(&state, &headers)?;
     let device: DeviceId = device.parse()?;
-    state.writer.run(move |w| w.revoke_device(device)).await?;
-    tracing::info!(by = %who, "device revoked");
+    let actor = who.actor();
+    state
+        .writer
+        .run(move |w| {
+            if w.revoke_device(device)?.is_some() {
+                let before = values(json!({"revoked": false}));
+                let after = values(json!({"revoked": true}));
+                w.audit(&actor, "revoke_device", &device.to_string(), before, after)?;
+            }
+            Ok(())
+        })
+        .await?;
+    tracing::info!(by = %who.name, "device revoked");
     Ok(Json(Revoked {
         device: device.to_string(),
         revoked: true,

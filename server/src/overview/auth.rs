@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 
 use crate::accounts::{Area, Role};
+use crate::audit::{Actor, ActorKind};
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::portal::session::{cookie, token_key};
@@ -29,11 +30,26 @@ pub struct Official {
     pub name: String,
     /// The account's role; `None` for an admin token, which has every area.
     pub role: Option<Role>,
+    /// The account's login; `None` for an admin token.
+    pub login: Option<String>,
 }
 
 impl Official {
     pub fn may(&self, area: Area) -> bool {
         self.role.is_none_or(|r| r.may(area))
+    }
+
+    /// Who the audit log names for this official's changes.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: if self.login.is_some() {
+                ActorKind::Account
+            } else {
+                ActorKind::Token
+            },
+            name: self.name.clone(),
+            login: self.login.clone(),
+        }
     }
 }
 
@@ -55,6 +71,7 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
                 return Ok(Some(Official {
                     name: s.name,
                     role: None,
+                    login: None,
                 }));
             };
             return Ok(db
@@ -63,6 +80,7 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
                 .map(|a| Official {
                     name: a.display_name,
                     role: Some(a.role),
+                    login: Some(a.login),
                 }));
         }
     }
@@ -74,6 +92,7 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
         Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| Official {
             name: t.name,
             role: None,
+            login: None,
         })),
         None => Ok(None),
     }

@@ -45,6 +45,49 @@ where
     w.write_record(&cells).map_err(err)
 }
 
+/// The audit log, as shown (newest first); times in UTC, RFC 3339.
+pub fn audit(entries: &[crate::audit::AuditEntry]) -> Result<Vec<u8>, ServerError> {
+    let mut w = writer();
+    row(
+        &mut w,
+        [
+            "so",
+            "thoi_gian_utc",
+            "loai_nguoi",
+            "nguoi",
+            "dang_nhap",
+            "viec",
+            "doi_tuong",
+            "truoc",
+            "sau",
+        ],
+    )?;
+    for a in entries {
+        let at =
+            chrono::DateTime::from_timestamp(a.at, 0).map_or_else(|| a.at.to_string(), |t| t.to_rfc3339());
+        let kind = match a.actor.kind {
+            crate::audit::ActorKind::Account => "account",
+            crate::audit::ActorKind::Token => "token",
+            crate::audit::ActorKind::Console => "console",
+        };
+        row(
+            &mut w,
+            [
+                a.seq.to_string().as_str(),
+                &at,
+                kind,
+                &a.actor.name,
+                a.actor.login.as_deref().unwrap_or(""),
+                &a.action,
+                &a.subject,
+                a.before.as_deref().unwrap_or(""),
+                a.after.as_deref().unwrap_or(""),
+            ],
+        )?;
+    }
+    done(w)
+}
+
 pub fn inspections(rows: &[InspectionCount]) -> Result<Vec<u8>, ServerError> {
     let mut w = writer();
     row(&mut w, ["ma_don_vi", "don_vi", "thang", "loai", "so_cuoc"])?;

@@ -11,6 +11,7 @@
 // large, but boxing it on every page would add noise for no gain.
 #![allow(clippy::result_large_err)]
 
+pub mod audit_log;
 pub mod auth;
 pub mod data;
 pub mod decree39;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use self::data::Data;
 use crate::accounts::Area;
 use crate::app::AppState;
+use crate::audit::{values, Actor, ActorKind};
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
@@ -54,18 +56,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/decree39.csv", get(decree39_csv))
         .route("/admin/records", get(records_page))
         .route("/admin/accidents", get(accidents_page).post(enter_accident))
+        .route("/admin/audit", get(audit_log::audit_page))
+        .route("/admin/audit.csv", get(audit_log::audit_csv))
 }
 
 /// The official making the request, if allowed in `area`; or the answer to
 /// send instead: for a browser the login page (nobody signed in) or a page
 /// saying the role does not allow it, for a script 401 or 403.
-fn official(state: &AppState, headers: &HeaderMap, area: Area) -> Result<String, Response> {
+fn official(state: &AppState, headers: &HeaderMap, area: Area) -> Result<auth::Official, Response> {
     let wants_html = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     match auth::official(&*state.db, headers) {
-        Ok(Some(who)) if who.may(area) => Ok(who.name),
+        Ok(Some(who)) if who.may(area) => Ok(who),
         Ok(Some(who)) => Err(if wants_html {
             html(StatusCode::FORBIDDEN, pages::refused(&who))
         } else {
@@ -141,15 +145,33 @@ async fn login(
     .unwrap_or_else(|e| Err(ServerError::Storage(e.to_string())));
     let opened = match checked {
         Ok(Some(SignIn::Token(t))) => {
+            let actor = Actor {
+                kind: ActorKind::Token,
+                name: t.name.clone(),
+                login: None,
+            };
             state
                 .writer
-                .run(move |w| w.open_admin_session(&t.name, auth::SESSION_TTL))
+                .run(move |w| {
+                    let session = w.open_admin_session(&t.name, auth::SESSION_TTL)?;
+                    w.audit(&actor, "sign_in", &t.name, None, None)?;
+                    Ok(session)
+                })
                 .await
         }
         Ok(Some(SignIn::Account(a))) => {
+            let actor = Actor {
+                kind: ActorKind::Account,
+                name: a.display_name.clone(),
+                login: Some(a.login.clone()),
+            };
             state
                 .writer
-                .run(move |w| w.open_account_session(&a, auth::SESSION_TTL))
+                .run(move |w| {
+                    let session = w.open_account_session(&a, auth::SESSION_TTL)?;
+                    w.audit(&actor, "sign_in", &a.login, None, None)?;
+                    Ok(session)
+                })
                 .await
         }
         Ok(None) => {
@@ -283,7 +305,7 @@ async fn overview_page(
         data: &d,
         year,
         years: years(&d),
-        official: &who,
+        official: &who.name,
         targets: &o.targets,
         inspections: &o.inspections,
         sections: &o.violations_by_section,
@@ -493,8 +515,20 @@ async fn enter_accident(
                 account: f.account,
                 needs_examination: false,
             };
-            let by = Declarant::Inspectorate { person: who };
-            match state.writer.run(move |w| w.declare_accident(new, by)).await {
+            let actor = who.actor();
+            let by = Declarant::Inspectorate { person: who.name };
+            let declared = state.writer.run(move |w| {
+                let a = w.declare_accident(new, by)?;
+                let after = values(serde_json::json!({
+                    "occurred_at": a.occurred_at.to_rfc3339(),
+                    "unit": a.unit,
+                    "place": a.place,
+                    "deaths": a.deaths,
+                }));
+                w.audit(&actor, "declare_accident", &a.id.to_string(), None, after)?;
+                Ok(a)
+            });
+            match declared.await {
                 Ok(a) => ("success", format!("Đã ghi vụ tai nạn {}.", a.id)),
                 Err(e) => ("error", format!("Chưa ghi được: {e}")),
             }

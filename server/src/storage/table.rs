@@ -25,10 +25,12 @@ pub enum Table {
     AdminSessions,
     /// Staff accounts by login (`crate::accounts`).
     Accounts,
+    /// The audit log by its number, big-endian (`crate::audit`).
+    Audit,
 }
 
 impl Table {
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Table::Meta,
         Table::Templates,
         Table::Facilities,
@@ -43,6 +45,7 @@ impl Table {
         Table::PortalSessions,
         Table::AdminSessions,
         Table::Accounts,
+        Table::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Table {
             Table::PortalSessions => "portal_sessions",
             Table::AdminSessions => "admin_sessions",
             Table::Accounts => "accounts",
+            Table::Audit => "audit",
         }
     }
 
