@@ -29,6 +29,7 @@ pub mod auth;
 pub mod cbor;
 pub mod charts;
 pub mod commit;
+pub mod csrf;
 pub mod csv_import;
 pub mod db;
 pub mod demo;

@@ -117,3 +117,57 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The form token in a staff page (the hidden `csrf` field's value).
+pub fn csrf_field(html: &str) -> String {
+    let start = html
+        .find("name=\"csrf\" value=\"")
+        .map(|i| i + "name=\"csrf\" value=\"".len())
+        .unwrap_or_else(|| panic!("no csrf field in the page: {html}"));
+    html[start..start + 64].to_string()
+}
+
+/// The `name=value` part of the response's `Set-Cookie` for `name`.
+pub fn set_cookie_pair(res: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// Signs in on `/admin/login` as a browser does: gets the page (and its
+/// form-token cookie), then posts `fields` with the token. Returns the
+/// status and the response's `Set-Cookie` for the session, if any.
+pub fn staff_sign_in(
+    agent: &ureq::Agent,
+    server: &Server,
+    fields: &[(&str, &str)],
+    extra_header: Option<(&str, &str)>,
+) -> (u16, Option<String>) {
+    let mut page = agent
+        .get(&server.url("/admin/login"))
+        .call()
+        .expect("GET /admin/login");
+    let csrf_cookie = set_cookie_pair(&page, "kiemtra_csrf").expect("a form-token cookie");
+    let token = csrf_field(&page.body_mut().read_to_string().unwrap());
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &token));
+    let mut req = agent
+        .post(&server.url("/admin/login"))
+        .header("Cookie", &csrf_cookie);
+    if let Some((name, value)) = extra_header {
+        req = req.header(name, value);
+    }
+    let res = req.send_form(form).expect("POST /admin/login");
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("kiemtra_admin="))
+        .map(str::to_string);
+    (res.status().as_u16(), session)
+}

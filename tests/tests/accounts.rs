@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use kiemtra_tests::{server_binary, Server};
+use kiemtra_tests::{csrf_field, server_binary, set_cookie_pair, staff_sign_in, Server};
 
 const PASSWORDS: [(&str, &str); 4] = [
     ("quantri", "Quản trị Hải Phòng 2025!"),
@@ -59,17 +59,16 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Signs in; returns the status and the session cookie, if one was set.
+/// Signs in as a browser does (form token included); returns the status
+/// and the session cookie, if one was set.
 fn sign_in(server: &Server, login: &str, password: &str) -> (u16, Option<String>) {
-    let res = agent()
-        .post(&server.url("/admin/login"))
-        .send_form([("login", login), ("password", password)])
-        .unwrap();
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
-    (res.status().as_u16(), cookie)
+    let (status, set) = staff_sign_in(
+        &agent(),
+        server,
+        &[("login", login), ("password", password)],
+        None,
+    );
+    (status, set.map(|c| c.split(';').next().unwrap().to_string()))
 }
 
 fn get(server: &Server, path: &str, cookie: &str, html: bool) -> (u16, String) {
@@ -82,11 +81,25 @@ fn get(server: &Server, path: &str, cookie: &str, html: bool) -> (u16, String) {
     (status, res.body_mut().read_to_string().unwrap_or_default())
 }
 
-fn post_form(server: &Server, path: &str, cookie: &str, form: &[(&str, &str)]) -> u16 {
+/// Posts a staff form as a browser does: the page at `path` first, for the
+/// form token and its cookie; `forge` posts without the token instead.
+fn post_form(server: &Server, path: &str, cookie: &str, form: &[(&str, &str)], forge: bool) -> u16 {
+    let mut page = agent()
+        .get(&server.url(path))
+        .header("Cookie", cookie)
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    let csrf_cookie = set_cookie_pair(&page, "kiemtra_csrf").unwrap();
+    let token = csrf_field(&page.body_mut().read_to_string().unwrap());
+    let mut fields = form.to_vec();
+    if !forge {
+        fields.push(("csrf", &token));
+    }
     agent()
         .post(&server.url(path))
-        .header("Cookie", cookie)
-        .send_form(form.iter().copied())
+        .header("Cookie", &format!("{cookie}; {csrf_cookie}"))
+        .send_form(fields)
         .unwrap()
         .status()
         .as_u16()
@@ -201,6 +214,25 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
         let (status, cookie) = sign_in(&server, login, pw);
         assert_eq!((status, cookie.is_some()), (401, false), "{login}");
     }
+    // A sign-in without the form's token, or with another browser's, is
+    // refused whatever the password (a page of another site posting here).
+    let forged = agent()
+        .post(&server.url("/admin/login"))
+        .send_form([("login", "lanhdao"), ("password", password("lanhdao"))])
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(set_cookie_pair(&forged, "kiemtra_admin").is_none());
+    let forged = agent()
+        .post(&server.url("/admin/login"))
+        .header("Cookie", &format!("kiemtra_csrf={}", "a".repeat(64)))
+        .send_form([
+            ("login", "lanhdao"),
+            ("password", password("lanhdao")),
+            ("csrf", &"b".repeat(64)),
+        ])
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(set_cookie_pair(&forged, "kiemtra_admin").is_none());
     let mut cookies = std::collections::HashMap::new();
     for (login, pw) in PASSWORDS {
         // The login is case-insensitive, the password is not.
@@ -252,12 +284,17 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
         ("account", "Ngã từ giàn giáo"),
     ];
     assert_eq!(
-        post_form(&server, "/admin/accidents", &cookies["lanhdao"], &accident),
+        post_form(&server, "/admin/accidents", &cookies["lanhdao"], &accident, false),
         403
     );
-    assert_ne!(
-        post_form(&server, "/admin/accidents", &cookies["kehoach"], &accident),
+    // The planner's session without the form's token: refused, nothing recorded.
+    assert_eq!(
+        post_form(&server, "/admin/accidents", &cookies["kehoach"], &accident, true),
         403
+    );
+    assert_eq!(
+        post_form(&server, "/admin/accidents", &cookies["kehoach"], &accident, false),
+        200
     );
 
     // The administration API: only the administrator gets past the role

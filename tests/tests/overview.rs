@@ -356,18 +356,14 @@ fn signing_out_ends_the_session_and_cookies_are_secure_behind_a_tls_proxy() {
         .build()
         .into();
     let sign_in = |proto: Option<&str>| {
-        let mut req = agent.post(server.url("/admin/login"));
-        if let Some(p) = proto {
-            req = req.header("X-Forwarded-Proto", p);
-        }
-        let r = req.send_form([("token", token.as_str())]).unwrap();
-        assert_eq!(r.status().as_u16(), 303);
-        r.headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string()
+        let (status, cookie) = kiemtra_tests::staff_sign_in(
+            &agent,
+            &server,
+            &[("token", token.as_str())],
+            proto.map(|p| ("X-Forwarded-Proto", p)),
+        );
+        assert_eq!(status, 303);
+        cookie.expect("a session cookie")
     };
     let with_cookie = |path: &str, cookie: &str| {
         let r = agent

@@ -606,7 +606,9 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
     assert_eq!(enterprise.open(&code.grouped()).status, 303);
     assert_eq!(enterprise.get("/portal/inspection").status, 200);
     let mut official = Browser::new(&server);
-    let signed_in = official.post_form("/admin/login", &[("token", &s.admin_token)]);
+    let form = official.get("/admin/login");
+    let csrf = kiemtra_tests::csrf_field(&String::from_utf8(form.body).unwrap());
+    let signed_in = official.post_form("/admin/login", &[("token", &s.admin_token), ("csrf", &csrf)]);
     assert_eq!(signed_in.status, 303);
     assert_eq!(official.get("/admin").status, 200);
 

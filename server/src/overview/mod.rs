@@ -38,6 +38,7 @@ use self::data::Data;
 use crate::accounts::Area;
 use crate::app::AppState;
 use crate::audit::{values, Actor, ActorKind};
+use crate::csrf;
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
@@ -92,8 +93,33 @@ async fn load(state: &AppState) -> Result<Data, ServerError> {
         .map_err(|e| ServerError::Storage(e.to_string()))?
 }
 
-async fn login_page() -> Response {
-    html(StatusCode::OK, pages::login(None))
+/// A staff page with a form: rendered with this browser's form token, and
+/// the token's cookie when it is new.
+fn form_page(
+    headers: &HeaderMap,
+    https: bool,
+    status: StatusCode,
+    render: impl FnOnce(&str) -> String,
+) -> Response {
+    match csrf::token(headers, https) {
+        Ok((token, set)) => csrf::with_token(html(status, render(&csrf::field(&token))), set),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The answer to a form whose token does not match its cookie (a page of
+/// another site posting here, or a form older than its cookie).
+fn forged(headers: &HeaderMap, https: bool) -> Response {
+    form_page(headers, https, StatusCode::FORBIDDEN, |field| {
+        pages::login(
+            Some("Biểu mẫu đã hết hạn hoặc không gửi từ trang này (CSRF). Hãy tải lại trang và thử lại."),
+            field,
+        )
+    })
+}
+
+async fn login_page(Https(https): Https, headers: HeaderMap) -> Response {
+    form_page(&headers, https, StatusCode::OK, |field| pages::login(None, field))
 }
 
 /// The sign-in form: a staff account's login and password, or an admin token.
@@ -105,6 +131,8 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// Who the form names, if its password or token is right.
@@ -117,12 +145,18 @@ async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Https(https): Https,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
     if let Gate::Locked(wait) = state.staff_logins.gate(ip) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let text = format!("Đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
-        return html(StatusCode::TOO_MANY_REQUESTS, pages::login(Some(&text)));
+        return form_page(&headers, https, StatusCode::TOO_MANY_REQUESTS, |field| {
+            pages::login(Some(&text), field)
+        });
     }
     let db = state.db.clone();
     // Password hashing takes tens of milliseconds: off the async threads.
@@ -176,10 +210,12 @@ async fn login(
         }
         Ok(None) => {
             state.staff_logins.failed(ip);
-            return html(
-                StatusCode::UNAUTHORIZED,
-                pages::login(Some("Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng.")),
-            );
+            return form_page(&headers, https, StatusCode::UNAUTHORIZED, |field| {
+                pages::login(
+                    Some("Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng."),
+                    field,
+                )
+            });
         }
         Err(e) => return e.into_response(),
     };
@@ -457,12 +493,14 @@ async fn records_page(
     html(StatusCode::OK, pages::records(&title, &rows))
 }
 
-async fn accidents_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn accidents_page(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
     if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
     match load(&state).await {
-        Ok(d) => html(StatusCode::OK, register::register(&d, None)),
+        Ok(d) => form_page(&headers, https, StatusCode::OK, |field| {
+            register::register(&d, None, field)
+        }),
         Err(e) => e.into_response(),
     }
 }
@@ -481,10 +519,13 @@ struct AccidentForm {
     #[serde(default)]
     lightly_injured: u32,
     account: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn enter_accident(
     State(state): State<AppState>,
+    Https(https): Https,
     headers: HeaderMap,
     Form(f): Form<AccidentForm>,
 ) -> Response {
@@ -492,6 +533,9 @@ async fn enter_accident(
         Ok(w) => w,
         Err(r) => return r,
     };
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
     let facility = match f.facility.trim() {
         "" => None,
         s => match s.parse::<FacilityId>() {
@@ -535,10 +579,9 @@ async fn enter_accident(
         }
     };
     match load(&state).await {
-        Ok(d) => html(
-            StatusCode::OK,
-            register::register(&d, Some((message.0, &message.1))),
-        ),
+        Ok(d) => form_page(&headers, https, StatusCode::OK, |field| {
+            register::register(&d, Some((message.0, &message.1)), field)
+        }),
         Err(e) => e.into_response(),
     }
 }

@@ -20,14 +20,15 @@ pub const NAV: &[(&str, &str)] = &[
     ("/admin/logout", "Thoát"),
 ];
 
-pub fn login(message: Option<&str>) -> String {
+/// The sign-in page; `csrf` is the forms' hidden token field (`crate::csrf::field`).
+pub fn login(message: Option<&str>, csrf: &str) -> String {
     let mut b =
         String::from("<h1>Đăng nhập trang tổng quan <span class=\"en\">Inspectorate overview</span></h1>\n");
     if let Some(m) = message {
         let _ = writeln!(b, "<p class=\"error\" role=\"alert\">{}</p>", e(m));
     }
-    b.push_str("<form class=\"stack\" method=\"post\" action=\"/admin/login\" id=\"account-form\"><label for=\"account-login\">Tên đăng nhập <span class=\"en\">Login</span></label><input type=\"text\" id=\"account-login\" name=\"login\" required autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\"><label for=\"password\">Mật khẩu <span class=\"en\">Password</span></label><input type=\"password\" id=\"password\" name=\"password\" required autocomplete=\"current-password\"><button type=\"submit\" id=\"account-submit\">Đăng nhập</button></form>\n");
-    b.push_str("<h2>Hoặc bằng mã truy cập <span class=\"en\">Or with an admin token</span></h2><form class=\"stack\" method=\"post\" action=\"/admin/login\"><label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>\n");
+    let _ = writeln!(b, "<form class=\"stack\" method=\"post\" action=\"/admin/login\" id=\"account-form\">{csrf}<label for=\"account-login\">Tên đăng nhập <span class=\"en\">Login</span></label><input type=\"text\" id=\"account-login\" name=\"login\" required autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\"><label for=\"password\">Mật khẩu <span class=\"en\">Password</span></label><input type=\"password\" id=\"password\" name=\"password\" required autocomplete=\"current-password\"><button type=\"submit\" id=\"account-submit\">Đăng nhập</button></form>");
+    let _ = writeln!(b, "<h2>Hoặc bằng mã truy cập <span class=\"en\">Or with an admin token</span></h2><form class=\"stack\" method=\"post\" action=\"/admin/login\">{csrf}<label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>");
     page("Đăng nhập", &[], &b)
 }
 

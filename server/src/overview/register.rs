@@ -48,7 +48,8 @@ pub fn state_of(d: &Data, a: &Accident) -> InvestigationState {
     }
 }
 
-pub fn register(d: &Data, message: Option<(&str, &str)>) -> String {
+/// The register, with the entry form (`csrf`: its hidden token field).
+pub fn register(d: &Data, message: Option<(&str, &str)>, csrf: &str) -> String {
     let mut b =
         String::from("<h1>Sổ theo dõi tai nạn lao động <span class=\"en\">Accident register</span></h1>\n");
     let _ = writeln!(
@@ -99,7 +100,7 @@ pub fn register(d: &Data, message: Option<(&str, &str)>) -> String {
         );
     }
     b.push_str("</table></div>\n");
-    b.push_str("<h2>Nhập vụ tai nạn <span class=\"en\">Enter an accident</span></h2>\n<form class=\"stack\" method=\"post\" action=\"/admin/accidents\">\n");
+    let _ = writeln!(b, "<h2>Nhập vụ tai nạn <span class=\"en\">Enter an accident</span></h2>\n<form class=\"stack\" method=\"post\" action=\"/admin/accidents\">{csrf}");
     b.push_str("<label for=\"occurred_at\">Thời gian xảy ra (giờ Việt Nam)</label><input type=\"datetime-local\" id=\"occurred_at\" name=\"occurred_at\" required>\n<label for=\"place\">Nơi xảy ra</label><input type=\"text\" id=\"place\" name=\"place\" required>\n<label for=\"unit\">Đơn vị hành chính</label><select id=\"unit\" name=\"unit\">");
     for u in d.units.all() {
         let _ = write!(
