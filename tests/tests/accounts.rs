@@ -84,8 +84,20 @@ fn get(server: &Server, path: &str, cookie: &str, html: bool) -> (u16, String) {
 /// Posts a staff form as a browser does: the page at `path` first, for the
 /// form token and its cookie; `forge` posts without the token instead.
 fn post_form(server: &Server, path: &str, cookie: &str, form: &[(&str, &str)], forge: bool) -> u16 {
+    post_form_of(server, path, path, cookie, form, forge)
+}
+
+/// Posts to `path` the form that the page at `page` shows.
+fn post_form_of(
+    server: &Server,
+    page: &str,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+    forge: bool,
+) -> u16 {
     let mut page = agent()
-        .get(&server.url(path))
+        .get(&server.url(page))
         .header("Cookie", cookie)
         .header("Accept", "text/html")
         .call()
@@ -376,6 +388,45 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
     server.stop();
     let server = Server::start(data, &[]);
     assert_eq!(get(&server, "/admin", &cookies["lanhdao"], true).0, 200);
+
+    // Signing out everywhere ends every session of that account, and only its.
+    let (_, second) = sign_in(&server, "lanhdao", password("lanhdao"));
+    let second = second.unwrap();
+    assert_eq!(get(&server, "/admin", &second, true).0, 200);
+    assert_eq!(
+        post_form_of(
+            &server,
+            "/admin",
+            "/admin/logout-everywhere",
+            &cookies["lanhdao"],
+            &[],
+            true
+        ),
+        403,
+        "without the form token"
+    );
+    assert_eq!(get(&server, "/admin", &second, true).0, 200);
+    assert_eq!(
+        post_form_of(
+            &server,
+            "/admin",
+            "/admin/logout-everywhere",
+            &cookies["lanhdao"],
+            &[],
+            false
+        ),
+        303
+    );
+    for c in [&cookies["lanhdao"], &second] {
+        assert_eq!(get(&server, "/admin", c, true).0, 303, "still signed in");
+    }
+    assert_eq!(get(&server, "/admin", &cookies["kehoach"], true).0, 200);
+    let (_, csv) = get(&server, "/admin/audit.csv", &cookies["quantri"], false);
+    assert!(
+        csv.lines()
+            .any(|r| r.contains(",sign_out_everywhere,lanhdao,") && r.contains(r#"{""sessions_closed"":2}"#)),
+        "{csv}"
+    );
 
     // The passwords are nowhere in the data folder, in any form.
     server.stop();

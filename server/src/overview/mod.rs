@@ -26,7 +26,7 @@ use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::Datelike;
 use kiemtra_core::accident::{Declarant, NewAccident};
@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/logout", get(logout))
+        .route("/admin/logout-everywhere", post(logout_everywhere))
         .route("/admin", get(overview_page))
         .route("/admin/overview.json", get(overview_json))
         .route("/admin/targets.csv", get(targets_csv))
@@ -324,6 +325,7 @@ fn year_of(q: &YearQuery, d: &Data) -> i32 {
 
 async fn overview_page(
     State(state): State<AppState>,
+    Https(https): Https,
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Response {
@@ -337,19 +339,62 @@ async fn overview_page(
     };
     let year = year_of(&q, &d);
     let o = compute(&d, year);
-    let page = pages::overview(&pages::OverviewPage {
-        data: &d,
-        year,
-        years: years(&d),
-        official: &who.name,
-        targets: &o.targets,
-        inspections: &o.inspections,
-        sections: &o.violations_by_section,
-        legal: &o.violations_by_legal_basis,
-        overdue: &o.overdue_violations,
-        uninspected: &o.high_risk_not_inspected,
-    });
-    html(StatusCode::OK, page)
+    form_page(&headers, https, StatusCode::OK, |csrf| {
+        pages::overview(&pages::OverviewPage {
+            csrf,
+            data: &d,
+            year,
+            years: years(&d),
+            official: &who.name,
+            targets: &o.targets,
+            inspections: &o.inspections,
+            sections: &o.violations_by_section,
+            legal: &o.violations_by_legal_basis,
+            overdue: &o.overdue_violations,
+            uninspected: &o.high_risk_not_inspected,
+        })
+    })
+}
+
+#[derive(Deserialize)]
+struct TokenOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends every session of the signed-in account (or of the admin token's
+/// holder), on every browser and device: for a lost phone or a shared
+/// computer left signed in.
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    Https(https): Https,
+    headers: HeaderMap,
+    Form(f): Form<TokenOnly>,
+) -> Response {
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
+    let who = match auth::official(&*state.db, &headers) {
+        Ok(Some(who)) => who,
+        Ok(None) => return redirect("/admin/login"),
+        Err(e) => return e.into_response(),
+    };
+    let actor = who.actor();
+    let closed = state
+        .writer
+        .run(move |w| {
+            let n = w.close_sessions_of(who.login.as_deref(), &who.name)?;
+            let after = values(serde_json::json!({"sessions_closed": n}));
+            let subject = who.login.clone().unwrap_or(who.name.clone());
+            w.audit(&actor, "sign_out_everywhere", &subject, None, after)?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = closed {
+        return e.into_response();
+    }
+    let c = set_cookie(auth::COOKIE, "", "/admin", https, Some(0));
+    with_cookie(redirect("/admin/login"), &c)
 }
 
 async fn overview_json(

@@ -58,6 +58,8 @@ pub struct OverviewPage<'a> {
     pub legal: &'a [LegalBasisCount],
     pub overdue: &'a [OverdueViolation],
     pub uninspected: &'a [Uninspected],
+    /// The forms' hidden token field (`crate::csrf::field`).
+    pub csrf: &'a str,
 }
 
 pub fn overview(p: &OverviewPage<'_>) -> String {
@@ -68,6 +70,11 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
         p.year,
         e(p.official),
         datetime_vi(chrono::Utc::now())
+    );
+    let _ = writeln!(
+        b,
+        "<form method=\"post\" action=\"/admin/logout-everywhere\" class=\"noprint\">{}<button type=\"submit\" id=\"logout-everywhere\">Đăng xuất trên mọi thiết bị <span class=\"en\">Sign out everywhere</span></button></form>",
+        p.csrf
     );
     b.push_str("<nav class=\"links noprint\">Năm: ");
     for y in &p.years {

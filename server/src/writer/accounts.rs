@@ -8,6 +8,8 @@ use crate::accounts::{self, Account, NewAccount, PasswordError, Role};
 use crate::db::{AdminSession, Read, SessionAccount};
 use crate::error::ServerError;
 use crate::portal::session::token_key;
+use crate::storage::Table;
+use kiemtra_core::codec::from_cbor;
 
 /// The longest display name.
 const MAX_DISPLAY_NAME: usize = 200;
@@ -57,6 +59,29 @@ impl Writer {
         };
         self.changes.put_account(&account)?;
         Ok(account)
+    }
+
+    /// Ends every overview session of the account `login`, or, for `None`,
+    /// every session opened with an admin token of holder `name`; returns
+    /// how many.
+    pub fn close_sessions_of(&mut self, login: Option<&str>, name: &str) -> Result<usize, ServerError> {
+        let mut keys = Vec::new();
+        for (k, v) in self.db().raw_all(Table::AdminSessions)? {
+            let s: AdminSession = from_cbor("admin session", &v)?;
+            let same = match (&s.account, login) {
+                (Some(a), Some(l)) => a.login == l,
+                (None, None) => s.name == name,
+                _ => false,
+            };
+            if same {
+                keys.push(k);
+            }
+        }
+        let n = keys.len();
+        for k in keys {
+            self.changes.delete(Table::AdminSessions, k);
+        }
+        Ok(n)
     }
 
     /// Opens a session for `account` (its password already checked), for
