@@ -24,12 +24,12 @@ fn table() -> String {
     let l = Limits::default();
     let mut rows: Vec<(String, String, String)> = vec![
         (
-            "body of `POST /enrol`, `/auth/challenge`, `/auth/session`".into(),
+            "body of `POST /api/v1/enrol`, `/api/v1/auth/challenge`, `/api/v1/auth/session`".into(),
             bytes(l.max_auth_body_bytes as u64),
             "`413 too_large`".into(),
         ),
         (
-            "body of `POST /ops` (`max_body_bytes`)".into(),
+            "body of `POST /api/v1/ops` (`max_body_bytes`)".into(),
             bytes(l.max_body_bytes as u64),
             "`413 too_large`".into(),
         ),
