@@ -40,7 +40,8 @@ def server(tmp_path_factory):
     assert token
     srv = Server(data, log)
     try:
-        yield {"url": srv.url, "codes": codes, "token": token, "log": log}
+        accounts = json.loads((data / "demo-accounts.json").read_text(encoding="utf-8"))
+        yield {"url": srv.url, "codes": codes, "token": token, "log": log, "accounts": accounts}
     finally:
         srv.stop()
 
@@ -304,6 +305,42 @@ def test_admin_accidents(server, driver):
     assert set(states) <= {"by_employer", "concluded", "pending", "overdue", "concluded_late"}, states
     assert number(driver.find_element(By.ID, "overdue-count")) == states.count("overdue")
     screenshot(driver, "05-admin-accidents.png")
+
+
+def account_sign_in(driver, server, login):
+    """Signs out, then in with the demo account `login` through the account form."""
+    go(driver, server, "/admin/logout")
+    account = next(a for a in server["accounts"] if a["login"] == login)
+    go(driver, server, "/admin/login")
+    driver.find_element(By.ID, "account-login").send_keys(account["login"])
+    driver.find_element(By.ID, "password").send_keys(account["password"])
+    submit(driver, server, driver.find_element(By.ID, "account-submit"), "/admin")
+    return account
+
+
+def test_staff_accounts_roles_and_audit_log(server, driver):
+    """A viewer signs in with a password and sees the overview but not the
+    audit log; the administrator sees the log, with both sign-ins and
+    their authors, and not the overview."""
+    viewer = account_sign_in(driver, server, "lanhdao")
+    assert driver.current_url == server["url"] + "/admin"
+    assert viewer["name"] in driver.find_element(By.TAG_NAME, "main").text
+    go(driver, server, "/admin/audit")
+    assert response_status(driver) == 403
+    assert "Không có quyền truy cập" in driver.find_element(By.TAG_NAME, "h1").text
+
+    admin_account = account_sign_in(driver, server, "quantri")
+    assert response_status(driver) == 403, "the administrator's role has no overview"
+    go(driver, server, "/admin/audit")
+    assert response_status(driver) == 200
+    rows = driver.find_elements(By.CSS_SELECTOR, "table#audit tr[data-seq]")
+    texts = [r.text for r in rows]
+    for who in (viewer, admin_account):
+        assert any("sign_in" in t and who["login"] in t for t in texts), (who["login"], texts)
+    screenshot(driver, "07-audit-log.png")
+    # Signed out again, so that the token sign-in of other tests starts clean.
+    go(driver, server, "/admin/logout")
+    assert driver.current_url.endswith("/admin/login")
 
 
 def test_server_logged_no_errors(server):

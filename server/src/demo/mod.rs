@@ -9,7 +9,8 @@
 //! through [`Writer::push`] as the enrolled tablets would have pushed them,
 //! so it is checked exactly like real work. The access codes of the sealed
 //! minutes are written to `DIR/demo-access-codes.json` (and logged), to try
-//! the establishments' portal.
+//! the establishments' portal; an administrator's, a planner's and a
+//! viewer's account, with random passwords, to `DIR/demo-accounts.json`.
 //!
 //! - `reference`: inspectors, delegations, establishments.
 //! - `accidents`: the declared accidents.
@@ -17,6 +18,7 @@
 //! - `field`: demo devices, and how a visit becomes operations and minutes.
 
 mod accidents;
+pub mod accounts;
 mod field;
 mod plan;
 mod reference;
@@ -115,7 +117,12 @@ pub fn seed(w: &mut Writer, data_dir: &Path) -> Result<bool, ServerError> {
         w.report_remediation(*id, r.item, r.sent_by, r.text, Vec::new())?;
     }
 
+    let staff = accounts::create(w)?;
     write_codes(data_dir, &codes)?;
+    accounts::write(data_dir, &staff)?;
+    for a in &staff {
+        tracing::info!(login = a.login, role = ?a.role, "demo staff account (password in {})", accounts::ACCOUNTS_FILE);
+    }
     for c in &codes {
         tracing::info!(
             facility = %c.facility,

@@ -97,6 +97,21 @@ fn seeds_a_demo_data_set_once() {
         .all(|f| f.tax_code.is_some()));
     assert_eq!(db.inspectors().unwrap().len(), 3);
     assert_eq!(db.delegations().unwrap().len(), 4);
+    // One staff account per role but the inspector's, whose passwords (in
+    // the accounts file only) open them.
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(s.path.join(super::accounts::ACCOUNTS_FILE)).unwrap())
+            .unwrap();
+    assert_eq!(listed.len(), 3);
+    for a in &listed {
+        let account = db.account(a["login"].as_str().unwrap()).unwrap().unwrap();
+        let password = a["password"].as_str().unwrap();
+        assert!(crate::accounts::verify_password(
+            Some(&account.password_hash),
+            password
+        ));
+        assert_eq!(serde_json::to_value(account.role).unwrap(), a["role"]);
+    }
     assert_eq!(db.templates().unwrap().len(), 2);
     assert_eq!(db.devices().unwrap().len(), 3);
 
