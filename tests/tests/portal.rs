@@ -166,10 +166,22 @@ impl Browser {
     }
 
     fn page(&mut self, mut r: ureq::http::Response<ureq::Body>) -> Page {
+        // A cookie jar as a browser keeps one: each name its latest value
+        // (the portal's or the overview's session beside the form token).
         for c in r.headers().get_all("set-cookie") {
             let c = c.to_str().unwrap();
-            if let Some(v) = c.split(';').next() {
-                self.cookie = Some(v.to_string());
+            if let Some((name, value)) = c.split(';').next().and_then(|v| v.split_once('=')) {
+                let mut jar: Vec<(String, String)> = self
+                    .cookie
+                    .iter()
+                    .flat_map(|j| j.split("; "))
+                    .filter_map(|p| p.split_once('='))
+                    .filter(|(n, _)| *n != name)
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                jar.push((name.to_string(), value.to_string()));
+                let joined: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                self.cookie = Some(joined.join("; "));
             }
         }
         let header = |name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string());
