@@ -275,6 +275,14 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
             }
         }
     }
+    // The register shows its entry form to the planner, not to the viewer.
+    let form = "action=\"/admin/accidents\"";
+    assert!(get(&server, "/admin/accidents", &cookies["kehoach"], true)
+        .1
+        .contains(form));
+    assert!(!get(&server, "/admin/accidents", &cookies["lanhdao"], true)
+        .1
+        .contains(form));
     // The page names who signed in.
     assert!(get(&server, "/admin", &cookies["lanhdao"], true)
         .1
@@ -296,7 +304,14 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
         ("account", "Ngã từ giàn giáo"),
     ];
     assert_eq!(
-        post_form(&server, "/admin/accidents", &cookies["lanhdao"], &accident, false),
+        post_form_of(
+            &server,
+            "/admin",
+            "/admin/accidents",
+            &cookies["lanhdao"],
+            &accident,
+            false
+        ),
         403
     );
     // The planner's session without the form's token: refused, nothing recorded.

@@ -539,12 +539,15 @@ async fn records_page(
 }
 
 async fn accidents_page(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
-    if let Err(r) = official(&state, &headers, Area::Overview) {
-        return r;
-    }
+    let who = match official(&state, &headers, Area::Overview) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    // The entry form only for those who may use it (a viewer reads).
+    let may_enter = who.may(Area::RegisterEntry);
     match load(&state).await {
         Ok(d) => form_page(&headers, https, StatusCode::OK, |field| {
-            register::register(&d, None, field)
+            register::register(&d, None, may_enter.then_some(field))
         }),
         Err(e) => e.into_response(),
     }
@@ -625,7 +628,7 @@ async fn enter_accident(
     };
     match load(&state).await {
         Ok(d) => form_page(&headers, https, StatusCode::OK, |field| {
-            register::register(&d, Some((message.0, &message.1)), field)
+            register::register(&d, Some((message.0, &message.1)), Some(field))
         }),
         Err(e) => e.into_response(),
     }

@@ -48,8 +48,9 @@ pub fn state_of(d: &Data, a: &Accident) -> InvestigationState {
     }
 }
 
-/// The register, with the entry form (`csrf`: its hidden token field).
-pub fn register(d: &Data, message: Option<(&str, &str)>, csrf: &str) -> String {
+/// The register; with the entry form when `entry_csrf` (its hidden token
+/// field) is given, for the roles that may enter accidents.
+pub fn register(d: &Data, message: Option<(&str, &str)>, entry_csrf: Option<&str>) -> String {
     let mut b =
         String::from("<h1>Sổ theo dõi tai nạn lao động <span class=\"en\">Accident register</span></h1>\n");
     let _ = writeln!(
@@ -100,6 +101,14 @@ pub fn register(d: &Data, message: Option<(&str, &str)>, csrf: &str) -> String {
         );
     }
     b.push_str("</table></div>\n");
+    if let Some(csrf) = entry_csrf {
+        entry_form(&mut b, d, csrf);
+    }
+    page("Sổ tai nạn lao động", NAV, &b)
+}
+
+/// The form that types an accident declared on paper into the register.
+fn entry_form(b: &mut String, d: &Data, csrf: &str) {
     let _ = writeln!(b, "<h2>Nhập vụ tai nạn <span class=\"en\">Enter an accident</span></h2>\n<form class=\"stack\" method=\"post\" action=\"/admin/accidents\">{csrf}");
     b.push_str("<label for=\"occurred_at\">Thời gian xảy ra (giờ Việt Nam)</label><input type=\"datetime-local\" id=\"occurred_at\" name=\"occurred_at\" required>\n<label for=\"place\">Nơi xảy ra</label><input type=\"text\" id=\"place\" name=\"place\" required>\n<label for=\"unit\">Đơn vị hành chính</label><select id=\"unit\" name=\"unit\">");
     for u in d.units.all() {
@@ -119,5 +128,4 @@ pub fn register(d: &Data, message: Option<(&str, &str)>, csrf: &str) -> String {
         let _ = write!(b, "<option value=\"{}\">{}</option>", f.id, e(&f.name));
     }
     b.push_str("</select>\n<label for=\"deaths\">Số người chết</label><input type=\"number\" id=\"deaths\" name=\"deaths\" min=\"0\" value=\"0\">\n<label for=\"seriously_injured\">Số người bị thương nặng</label><input type=\"number\" id=\"seriously_injured\" name=\"seriously_injured\" min=\"0\" value=\"0\">\n<label for=\"lightly_injured\">Số người bị thương nhẹ</label><input type=\"number\" id=\"lightly_injured\" name=\"lightly_injured\" min=\"0\" value=\"0\">\n<label for=\"account\">Tóm tắt</label><textarea id=\"account\" name=\"account\" required></textarea>\n<button type=\"submit\">Ghi vào sổ</button>\n</form>\n");
-    page("Sổ tai nạn lao động", NAV, &b)
 }
