@@ -42,6 +42,24 @@ impl ActorKind {
 }
 
 impl Actor {
+    /// A signed-in staff account.
+    pub fn account(name: &str, login: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Account,
+            name: name.to_string(),
+            login: Some(login.to_string()),
+        }
+    }
+
+    /// The holder of an admin token.
+    pub fn token(name: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Token,
+            name: name.to_string(),
+            login: None,
+        }
+    }
+
     /// The operator of a console command: whoever the operating system says.
     pub fn console() -> Actor {
         use std::os::unix::fs::MetadataExt;

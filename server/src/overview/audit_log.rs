@@ -28,7 +28,13 @@ pub struct AuditQuery {
     pub page: Option<usize>,
 }
 
-/// The entries matching `q`, newest first.
+/// The entries matching `q`, newest first, for an administrator; or the
+/// answer to send instead.
+async fn entries_for(state: &AppState, headers: &HeaderMap, q: &str) -> Result<Vec<AuditEntry>, Response> {
+    official(state, headers, Area::Administration)?;
+    matching(state, q).await.map_err(IntoResponse::into_response)
+}
+
 async fn matching(state: &AppState, q: &str) -> Result<Vec<AuditEntry>, ServerError> {
     let db = state.db.clone();
     let needle = q.trim().to_lowercase();
@@ -47,12 +53,9 @@ pub async fn audit_page(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    if let Err(r) = official(&state, &headers, Area::Administration) {
-        return r;
-    }
-    match matching(&state, &q.q).await {
+    match entries_for(&state, &headers, &q.q).await {
         Ok(entries) => html(StatusCode::OK, render(&entries, &q)),
-        Err(e) => e.into_response(),
+        Err(r) => r,
     }
 }
 
@@ -61,12 +64,9 @@ pub async fn audit_csv(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    if let Err(r) = official(&state, &headers, Area::Administration) {
-        return r;
-    }
-    match matching(&state, &q.q).await {
+    match entries_for(&state, &headers, &q.q).await {
         Ok(entries) => csv_response("nhat-ky.csv", export::audit(&entries)),
-        Err(e) => e.into_response(),
+        Err(r) => r,
     }
 }
 

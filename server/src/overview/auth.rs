@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 
 use crate::accounts::{Area, Role};
-use crate::audit::{Actor, ActorKind};
+use crate::audit::Actor;
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::portal::session::{cookie, token_key};
@@ -41,14 +41,9 @@ impl Official {
 
     /// Who the audit log names for this official's changes.
     pub fn actor(&self) -> Actor {
-        Actor {
-            kind: if self.login.is_some() {
-                ActorKind::Account
-            } else {
-                ActorKind::Token
-            },
-            name: self.name.clone(),
-            login: self.login.clone(),
+        match &self.login {
+            Some(login) => Actor::account(&self.name, login),
+            None => Actor::token(&self.name),
         }
     }
 }

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use self::data::Data;
 use crate::accounts::Area;
 use crate::app::AppState;
-use crate::audit::{values, Actor, ActorKind};
+use crate::audit::{values, Actor};
 use crate::csrf;
 use crate::db::Read;
 use crate::error::ServerError;
@@ -180,11 +180,7 @@ async fn login(
     .unwrap_or_else(|e| Err(ServerError::Storage(e.to_string())));
     let opened = match checked {
         Ok(Some(SignIn::Token(t))) => {
-            let actor = Actor {
-                kind: ActorKind::Token,
-                name: t.name.clone(),
-                login: None,
-            };
+            let actor = Actor::token(&t.name);
             state
                 .writer
                 .run(move |w| {
@@ -195,11 +191,7 @@ async fn login(
                 .await
         }
         Ok(Some(SignIn::Account(a))) => {
-            let actor = Actor {
-                kind: ActorKind::Account,
-                name: a.display_name.clone(),
-                login: Some(a.login.clone()),
-            };
+            let actor = Actor::account(&a.display_name, &a.login);
             state
                 .writer
                 .run(move |w| {

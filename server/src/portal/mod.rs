@@ -314,13 +314,11 @@ async fn photo(
         Ok(Ok(Some(Some(bytes)))) => {
             let mut r = bytes.into_response();
             let h = r.headers_mut();
-            h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
             // Bytes a device uploaded: a browser must never guess them to be
-            // anything but the image declared (HTML, script).
-            h.insert(
-                axum::http::header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
+            // anything but the image declared (HTML, script); the
+            // `nosniff` that ensures it is on every response
+            // (`crate::security_headers`).
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
             r
         }
         // Shown by the record, but not (yet) here as the image it declares.
