@@ -12,60 +12,66 @@ pub fn escape(s: &str) -> String {
     kiemtra_core::minutes::escape(s)
 }
 
-const CSS: &str = r#"
-:root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #d0d0d0; --accent: #0b5394; --bad: #b42318; --ok: #1e7b34; --warn: #9a6700; }
-* { box-sizing: border-box; }
-body { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; color: var(--ink); margin: 0; line-height: 1.45; font-size: 16px; }
-header.top { background: var(--accent); color: #fff; padding: 10px 16px; }
-header.top a { color: #fff; }
-header.top .brand { font-weight: bold; }
-main { max-width: 1100px; margin: 0 auto; padding: 12px 16px 40px; }
-h1 { font-size: 1.45rem; margin: 0.6em 0 0.3em; }
-h2 { font-size: 1.2rem; margin: 1.2em 0 0.4em; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-.en { color: var(--muted); font-size: 0.85em; font-weight: normal; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; }
-th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
-th { background: #f3f5f8; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.scroll { overflow-x: auto; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 0.85em; border: 1px solid currentColor; }
-.bad { color: var(--bad); } .ok { color: var(--ok); } .warn { color: var(--warn); } .muted { color: var(--muted); }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin: 10px 0; }
-form.stack label { display: block; margin: 10px 0 4px; font-weight: bold; }
-form.stack input[type=text], form.stack input[type=password], form.stack input[type=number], form.stack input[type=datetime-local], form.stack textarea, form.stack select { width: 100%; padding: 8px; font-size: 1rem; border: 1px solid #999; border-radius: 4px; }
-button, .button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; padding: 9px 16px; font-size: 1rem; cursor: pointer; text-decoration: none; display: inline-block; margin-top: 10px; }
-.thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
-.thumbs img { width: 120px; height: 120px; object-fit: cover; border: 1px solid var(--line); }
-.notice { background: #fff8e1; border-left: 4px solid var(--warn); padding: 8px 12px; }
-.error { background: #fdecea; border-left: 4px solid var(--bad); padding: 8px 12px; }
-.success { background: #e8f5e9; border-left: 4px solid var(--ok); padding: 8px 12px; }
-nav.links a { margin-right: 14px; }
-code { overflow-wrap: anywhere; }
-.badge { white-space: nowrap; }
-td.action { white-space: nowrap; }
-svg { max-width: 100%; height: auto; }
-@media (max-width: 640px) {
-  th, td { padding: 4px 5px; font-size: 0.9rem; }
-  /* The violations as cards on a phone: one block per violation, every field readable. */
-  table.cards tr:first-child { display: none; }
-  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
-  table.cards tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 10px; padding: 4px 0; }
-  table.cards td { border: 0; }
-  table.cards td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+/// What every page shows around its content: the tab title and the links
+/// of the top bar. Every page template holds one as `chrome` and extends
+/// `templates/layout.html`, which reads it.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub title: String,
+    pub nav: Vec<Link>,
 }
-@media print { header.top, nav, form, button, .button, .noprint { display: none !important; } body { font-size: 11pt; } main { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
-"#;
+
+/// One link of the top bar.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+impl Chrome {
+    pub fn new(title: &str, nav: &[(&str, &str)]) -> Self {
+        Self {
+            title: title.to_string(),
+            nav: nav
+                .iter()
+                .map(|(href, label)| Link {
+                    href: href.to_string(),
+                    label: label.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page whose content was put together by hand (already escaped). Pages
+/// still written this way move to their own templates one by one.
+#[derive(askama::Template)]
+#[template(path = "raw.html")]
+struct RawPage<'a> {
+    chrome: Chrome,
+    body: &'a str,
+}
 
 /// A whole page: `title` in the tab and the top bar, `nav` links, `body` as given (already escaped).
 pub fn page(title: &str, nav: &[(&str, &str)], body: &str) -> String {
-    let mut links = String::new();
-    for (href, label) in nav {
-        links.push_str(&format!(" · <a href=\"{}\">{}</a>", escape(href), escape(label)));
-    }
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t} – Kiemtra</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header class=\"top\"><span class=\"brand\">Kiemtra – ATVSLĐ Hải Phòng</span>{links}</header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        t = escape(title)
-    )
+    render(&RawPage {
+        chrome: Chrome::new(title, nav),
+        body,
+    })
+}
+
+/// Renders a page template. Rendering fails only when a value's `Display`
+/// fails, which none of ours do; the error page then still says so.
+pub fn render(t: &impl askama::Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a page template failed to render");
+        "<!DOCTYPE html><p>Lỗi hiển thị trang / the page could not be shown</p>".to_string()
+    })
+}
+
+/// A template rendered as an HTML response (see [`html`]).
+pub fn respond(status: StatusCode, t: &impl askama::Template) -> Response {
+    html(status, render(t))
 }
 
 /// An HTML response that no shared cache keeps (pages show one establishment's data).
