@@ -8,6 +8,7 @@ pub mod admin_units;
 pub mod answer;
 pub mod codec;
 pub mod durable;
+pub mod enrol_link;
 pub mod error;
 pub mod evidence;
 pub mod facility;

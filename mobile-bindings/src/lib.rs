@@ -8,10 +8,12 @@
 //! - `keys`: the device key behind a foreign trait (Keystore, Keychain).
 //! - `net`: the async calls that wait on the network, and their cancellation.
 //! - `sync`: sync progress and reports.
+//! - `enrol_link`: reading a scanned enrolment QR code.
 //! - `minutes`: drawing up, signing, exporting and verifying the minutes.
 
 uniffi::setup_scaffolding!();
 
+mod enrol_link;
 mod error;
 mod keys;
 mod minutes;
@@ -21,6 +23,7 @@ mod remediation;
 mod store;
 mod sync;
 
+pub use enrol_link::{parse_enrol_link, EnrolLink};
 pub use error::KiemtraError;
 pub use keys::{DeviceKeyStore, SoftwareKey};
 pub use minutes::*;

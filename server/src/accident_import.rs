@@ -30,10 +30,21 @@ pub const COLUMNS: [&str; 8] = [
 ];
 
 pub fn import_accidents(w: &mut Writer, file: &Path) -> Result<ImportReport, ServerError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    import_accidents_text(w, &name, &text)
+}
+
+/// Imports the accidents of a CSV text; `name` is the file they came from,
+/// which each accident keeps as its declarant with the line.
+pub fn import_accidents_text(w: &mut Writer, name: &str, text: &str) -> Result<ImportReport, ServerError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(file)
-        .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| ServerError::Invalid(format!("line 1: {e}")))?
@@ -50,10 +61,6 @@ pub fn import_accidents(w: &mut Writer, file: &Path) -> Result<ImportReport, Ser
         .into_iter()
         .filter_map(|f| f.tax_code.as_ref().map(|t| (t.as_str().to_string(), f.id)))
         .collect();
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut report = ImportReport::default();
     for row in reader.records() {
         let row = match row {
@@ -69,7 +76,7 @@ pub fn import_accidents(w: &mut Writer, file: &Path) -> Result<ImportReport, Ser
             w.declare_accident(
                 new,
                 Declarant::Import {
-                    file: name.clone(),
+                    file: name.to_string(),
                     line: u32::try_from(line).unwrap_or(u32::MAX),
                 },
             )?;

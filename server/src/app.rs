@@ -15,8 +15,6 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use kiemtra_core::admin_units::AdminUnits;
-
 use crate::api;
 use crate::auth::{Auth, BodyLimit};
 use crate::commit::CommitHandle;
@@ -75,10 +73,10 @@ pub struct AppState {
     pub staff_logins: Arc<crate::portal::session::Portal>,
     /// Cookies get `Secure` when the server speaks HTTPS.
     pub secure_cookies: bool,
-    /// The administrative units reports group by (built-in plus the agency's file).
-    pub units: Arc<AdminUnits>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Establishment imports started from the staff pages, with their progress.
+    pub imports: Arc<crate::staff::Imports>,
 }
 
 impl AppState {
@@ -119,9 +117,6 @@ impl AppState {
         }
         writer.commit()?;
         tracing::debug!(purged, "expired sessions purged");
-        // Published units change only through `admin publish-units`, which
-        // needs the server stopped: the set read now holds while it runs.
-        let units = writer.admin_units().clone();
         Ok(Self {
             db,
             blobs,
@@ -131,8 +126,8 @@ impl AppState {
             portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
             staff_logins: Arc::new(crate::portal::session::Portal::new(Default::default())),
             secure_cookies: false,
-            units: Arc::new(units),
             trusted_proxies: Arc::new(Vec::new()),
+            imports: Arc::new(Default::default()),
         })
     }
 }
@@ -159,12 +154,13 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/api/v1/templates", get(templates))
         .route("/api/v1/capabilities", get(api::capabilities::capabilities))
-        .route("/api/v1/admin/devices/{device}/revoke", post(api::admin::revoke))
+        .merge(limited(api::admin::routes(), limits.max_body_bytes))
         .merge(limited(open, limits.max_auth_body_bytes))
         .merge(limited(ops, limits.max_body_bytes))
         .merge(limited(blobs, limits.max_chunk_bytes))
         .merge(crate::portal::routes())
         .merge(crate::overview::routes())
+        .merge(crate::staff::routes())
         .layer(axum::middleware::map_response(json_too_large))
         .layer(axum::middleware::map_response(crate::security_headers::add))
         .layer(TraceLayer::new_for_http())

@@ -50,6 +50,28 @@ struct SessionState {
 pub struct Auth {
     challenges: Mutex<HashMap<[u8; 32], PendingChallenge>>,
     sessions: Mutex<HashMap<String, SessionState>>,
+    /// When each device last made an authenticated request.
+    pub seen: LastSeen,
+}
+
+/// When each device last made an authenticated request, for the device
+/// list. Kept in memory, not in the store: writing on every pull would turn
+/// reads into commits, and "last seen" is a hint for an administrator, not
+/// a record.
+#[derive(Default)]
+pub struct LastSeen(Mutex<HashMap<DeviceId, i64>>);
+
+impl LastSeen {
+    pub fn saw(&self, device: DeviceId) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(device, chrono::Utc::now().timestamp());
+        }
+    }
+
+    /// Unix seconds, or `None` when not seen since the server started.
+    pub fn get(&self, device: DeviceId) -> Option<i64> {
+        self.0.lock().ok().and_then(|m| m.get(&device).copied())
+    }
 }
 
 fn poisoned<T>(_: T) -> ServerError {
@@ -143,7 +165,10 @@ impl Auth {
             Some(s) if s.expires > Instant::now() && s.revoked => {
                 Err(ServerError::forbidden("revoked", "this device was revoked"))
             }
-            Some(s) if s.expires > Instant::now() => Ok((s.device, s.inspector)),
+            Some(s) if s.expires > Instant::now() => {
+                self.seen.saw(s.device);
+                Ok((s.device, s.inspector))
+            }
             _ => Err(ServerError::unauthorized(
                 "session_expired",
                 "unknown or expired session; authenticate again",

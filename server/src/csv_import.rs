@@ -28,7 +28,7 @@ pub const COLUMNS: [&str; 8] = [
     "high_risk",
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub imported: usize,
     /// (line number in the file, reason)
@@ -85,7 +85,31 @@ pub fn parse_row(rec: &csv::StringRecord) -> Result<NewFacility, String> {
 pub fn import_facilities(w: &mut Writer, path: &Path, progress: bool) -> Result<ImportReport, ServerError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", path.display())))?;
-    let rows = text.lines().count().saturating_sub(1) as u64;
+    let rows = parse(&text)?;
+    let bar = if progress {
+        let bar = ProgressBar::new(rows.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut report = ImportReport::default();
+    for chunk in rows.chunks(500) {
+        import_rows(w, chunk, &mut report)?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// One data row of a list: its line in the file and what it says.
+pub type Row = (u64, Result<NewFacility, String>);
+
+/// Reads a whole list: the header row is checked (a wrong one refuses the
+/// file), every data row is kept with its line, readable or not.
+pub fn parse(text: &str) -> Result<Vec<Row>, ServerError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -102,36 +126,35 @@ pub fn import_facilities(w: &mut Writer, path: &Path, progress: bool) -> Result<
             found.join(",")
         )));
     }
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
+                rows.push((line, parse_row(&record)));
+            }
+            Err(e) => rows.push((line, Err(format!("unreadable row: {e}")))),
+        }
+    }
+    Ok(rows)
+}
+
+/// Registers the good rows of `rows` (a row whose tax code is registered
+/// updates that establishment) and adds the refused ones to `report`. A
+/// long list is imported a chunk per call, so that each commit stays short
+/// and a page can show the progress.
+pub fn import_rows(w: &mut Writer, rows: &[Row], report: &mut ImportReport) -> Result<(), ServerError> {
     let mut by_tax_code: HashMap<String, FacilityId> = w
         .db()
         .facilities()?
         .into_iter()
         .filter_map(|f| f.tax_code.map(|t| (t.as_str().to_string(), f.id)))
         .collect();
-    let bar = if progress {
-        let bar = ProgressBar::new(rows);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise} {msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut report = ImportReport::default();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                report.refused.push((line, format!("unreadable row: {e}")));
-                bar.inc(1);
-                continue;
-            }
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        let outcome = parse_row(&record).and_then(|new| {
+    for (line, row) in rows {
+        let outcome = row.clone().and_then(|new| {
             let id = new
                 .tax_code
                 .as_deref()
@@ -149,10 +172,8 @@ pub fn import_facilities(w: &mut Writer, path: &Path, progress: bool) -> Result<
                 }
                 report.imported += 1;
             }
-            Err(reason) => report.refused.push((line, reason)),
+            Err(reason) => report.refused.push((*line, reason)),
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
-    Ok(report)
+    Ok(())
 }

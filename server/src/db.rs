@@ -61,6 +61,11 @@ pub struct PortalGrant {
 pub struct AdminToken {
     pub name: String,
     pub created_at: i64,
+    /// The account the token acts for: it opens what the account's role
+    /// opens, while the account is enabled. `None` for a console-made
+    /// token, which opens every area.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// An enterprise's portal session: the grant its code opened, until when.

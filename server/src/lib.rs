@@ -22,6 +22,7 @@
 pub mod accident_import;
 pub mod accounts;
 pub mod admin;
+pub mod administration;
 pub mod api;
 pub mod app;
 pub mod audit;
@@ -42,5 +43,6 @@ pub mod query;
 pub mod replay;
 pub mod security_headers;
 pub mod server_key;
+pub mod staff;
 pub mod storage;
 pub mod writer;

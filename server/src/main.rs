@@ -59,10 +59,14 @@ enum Command {
         portal_max_failures: u32,
     },
     /// Administration: inspectors, enrolment codes, facilities, templates,
-    /// delegations, assignments, devices. Works on the data folder directly:
-    /// stop the server first (sled locks the folder while it runs).
+    /// delegations, assignments, accounts, devices. With --server, on the
+    /// running server through its API (the token in KIEMTRA_TOKEN); without,
+    /// on the data folder of a stopped server.
     Admin {
-        /// The data folder of the (stopped) server.
+        /// The running server, e.g. https://kiemtra.example.vn.
+        #[arg(long, env = "KIEMTRA_SERVER", conflicts_with = "data")]
+        server: Option<String>,
+        /// The data folder of a stopped server.
         #[arg(long, default_value = "kiemtra-data")]
         data: PathBuf,
         #[command(subcommand)]
@@ -134,9 +138,18 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             })?;
             Ok(())
         }
-        Command::Admin { data, command } => {
+        Command::Admin {
+            server,
+            data,
+            command,
+        } => {
+            use kiemtra_server::admin::{Client, Target};
+            let target = match server {
+                Some(url) => Target::Server(Client::new(&url, None)?),
+                None => Target::Folder(data),
+            };
             let mut out = std::io::stdout();
-            kiemtra_server::admin::run(&data, command, &mut out)?;
+            kiemtra_server::admin::run(target, command, &mut out)?;
             Ok(())
         }
         Command::Verify { file } => {

@@ -63,6 +63,12 @@ const META_AGENCY_UNITS: &str = "agency_units";
 /// clock to refuse syncing; it is printed information.
 pub const CERTIFICATE_DAYS: i64 = 365;
 
+/// The units addresses are checked against and reports grouped by: the
+/// built-in ones plus the agency's list as last published.
+pub fn current_units(db: &impl Read) -> Result<AdminUnits, ServerError> {
+    Ok(AdminUnits::with_agency(agency_units(db)?)?)
+}
+
 /// The agency's administrative units as last published (none before the first).
 fn agency_units(db: &impl Read) -> Result<Vec<AdminUnit>, ServerError> {
     match db.meta_bytes(META_AGENCY_UNITS)? {
@@ -722,8 +728,9 @@ impl Writer {
         Ok(op.id)
     }
 
-    /// Issues a token for an official to open the overview pages; only its hash is kept.
-    pub fn create_admin_token(&mut self, name: &str) -> Result<String, ServerError> {
+    /// Issues a token for an official or a script, bound to `account` if
+    /// given; only its hash is kept.
+    pub fn create_admin_token(&mut self, name: &str, account: Option<String>) -> Result<String, ServerError> {
         let name = kiemtra_core::text::required("name", name, 200)?;
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).map_err(|e| ServerError::Storage(format!("random source: {e}")))?;
@@ -733,6 +740,7 @@ impl Writer {
             &AdminToken {
                 name,
                 created_at: Utc::now().timestamp(),
+                account,
             },
         )?;
         Ok(token)

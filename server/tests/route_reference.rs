@@ -45,8 +45,11 @@ fn served() -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
     for src in files {
         let mut rest = src.as_str();
-        while let Some(i) = rest.find(".route(\"") {
-            rest = &rest[i + ".route(\"".len()..];
+        // `.route(` then the path, on the same line or (rustfmt's way with a long one) the next.
+        while let Some(i) = rest.find(".route(") {
+            rest = rest[i + ".route(".len()..].trim_start();
+            let Some(r) = rest.strip_prefix('"') else { continue };
+            rest = r;
             let end = rest.find('"').unwrap();
             let path = normal(&rest[..end]);
             // The handlers: up to the parenthesis that closes `.route(`.

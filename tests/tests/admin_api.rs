@@ -18,7 +18,7 @@ fn a_device_revoked_online_is_refused_at_once() {
         .unwrap()
         .id;
     let code = w.enrol_code(lan, 24).unwrap();
-    let token = w.create_admin_token("Nguyễn Văn An").unwrap();
+    let token = w.create_admin_token("Nguyễn Văn An", None).unwrap();
     w.commit().unwrap();
     drop(w);
 

@@ -70,7 +70,7 @@ fn set_up(data: &Path) -> Setup {
         &["F1", "G1"],
     );
     let codes = vec![w.enrol_code(leader, 24).unwrap(), w.enrol_code(lan, 24).unwrap()];
-    let admin_token = w.create_admin_token("Nguyễn Văn An").unwrap();
+    let admin_token = w.create_admin_token("Nguyễn Văn An", None).unwrap();
     w.commit().unwrap();
     Setup {
         leader,

@@ -79,16 +79,36 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
                 }));
         }
     }
+    match bearer_official(db, headers)? {
+        Some(o) => Ok(Some(o)),
+        None => Ok(None),
+    }
+}
+
+/// The official a request's `Authorization: Bearer …` token names, if any.
+/// A token bound to an account acts as that account (its role, and nothing
+/// once the account is disabled); an unbound token opens every area.
+pub fn bearer_official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>, ServerError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match bearer {
-        Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| Official {
+    let Some(token) = bearer else {
+        return Ok(None);
+    };
+    let Some(t) = db.admin_token(&token_hash(token.trim()))? else {
+        return Ok(None);
+    };
+    let Some(login) = t.account else {
+        return Ok(Some(Official {
             name: t.name,
             role: None,
             login: None,
-        })),
-        None => Ok(None),
-    }
+        }));
+    };
+    Ok(db.account(&login)?.filter(|a| !a.disabled).map(|a| Official {
+        name: a.display_name,
+        role: Some(a.role),
+        login: Some(a.login),
+    }))
 }

@@ -30,7 +30,6 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::Datelike;
 use kiemtra_core::accident::{Declarant, NewAccident};
-use kiemtra_core::admin_units::AdminUnits;
 use kiemtra_core::ids::FacilityId;
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +64,11 @@ pub fn routes() -> Router<AppState> {
 /// The official making the request, if allowed in `area`; or the answer to
 /// send instead: for a browser the login page (nobody signed in) or a page
 /// saying the role does not allow it, for a script 401 or 403.
-fn official(state: &AppState, headers: &HeaderMap, area: Area) -> Result<auth::Official, Response> {
+pub(crate) fn official(
+    state: &AppState,
+    headers: &HeaderMap,
+    area: Area,
+) -> Result<auth::Official, Response> {
     let wants_html = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -88,10 +91,13 @@ fn official(state: &AppState, headers: &HeaderMap, area: Area) -> Result<auth::O
 
 async fn load(state: &AppState) -> Result<Data, ServerError> {
     let db = state.db.clone();
-    let units = AdminUnits::clone(&state.units);
-    tokio::task::spawn_blocking(move || Data::load(&db, units))
-        .await
-        .map_err(|e| ServerError::Storage(e.to_string()))?
+    // Read with the rest: units published on the running server count at once.
+    tokio::task::spawn_blocking(move || {
+        let units = crate::writer::current_units(&*db)?;
+        Data::load(&db, units)
+    })
+    .await
+    .map_err(|e| ServerError::Storage(e.to_string()))?
 }
 
 /// A staff page with a form: rendered with this browser's form token, and

@@ -1,0 +1,269 @@
+//! Importing the establishment list from a CSV file on the running server,
+//! with progress. The file is read and every row parsed at once (a wrong
+//! header refuses the file, nothing imported); the rows are then imported
+//! a chunk per commit in the background, each chunk with its audit entry,
+//! so pushes from the field wait for one short chunk at a time, never for
+//! the whole list. The progress page reloads itself (a `<meta>` refresh:
+//! the pages run no scripts) until the import is done, then lists every
+//! refused line with its reason.
+//!
+//! The progress is kept in the server's memory: after a restart the page
+//! is gone, and what was imported stays (each chunk committed durably);
+//! importing the same file again updates by tax code, so nothing doubles.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{chrome, forged, gate, FormToken};
+use crate::accounts::Area;
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::csv_import::{ImportReport, Row};
+use crate::error::ServerError;
+use crate::forwarded::Https;
+use crate::html::{redirect, Chrome};
+
+/// Rows per commit.
+const CHUNK: usize = 500;
+/// Finished imports kept for their pages; older ones are forgotten.
+const KEEP: usize = 100;
+
+/// The imports of this server instance, by number.
+#[derive(Default)]
+pub struct Imports {
+    jobs: Mutex<HashMap<u64, Job>>,
+    next: Mutex<u64>,
+}
+
+#[derive(Clone)]
+struct Job {
+    file: String,
+    by: String,
+    rows: usize,
+    done: usize,
+    report: ImportReport,
+    /// Set when the import stopped on a storage failure (the chunks before it are imported).
+    failed: Option<String>,
+    finished: bool,
+}
+
+impl Imports {
+    fn start(&self, file: String, by: String, rows: usize) -> u64 {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        *next += 1;
+        let id = *next;
+        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if jobs.len() >= KEEP {
+            if let Some(oldest) = jobs.iter().filter(|(_, j)| j.finished).map(|(k, _)| *k).min() {
+                jobs.remove(&oldest);
+            }
+        }
+        jobs.insert(
+            id,
+            Job {
+                file,
+                by,
+                rows,
+                done: 0,
+                report: ImportReport::default(),
+                failed: None,
+                finished: false,
+            },
+        );
+        id
+    }
+
+    fn update(&self, id: u64, f: impl FnOnce(&mut Job)) {
+        if let Some(j) = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+            f(j);
+        }
+    }
+
+    fn get(&self, id: u64) -> Option<Job> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff/import_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    columns: String,
+}
+
+fn form_page(
+    who: &crate::overview::auth::Official,
+    token: FormToken,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let page = FormPage {
+        chrome: chrome("Nhập danh sách cơ sở", who),
+        csrf: token.token.clone(),
+        notice: None,
+        error,
+        columns: crate::csv_import::COLUMNS.join(","),
+    };
+    token.respond(status, &page)
+}
+
+pub async fn form(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
+    let who = match gate(&state, &headers, Area::Planning) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match FormToken::of(&headers, https) {
+        Ok(token) => form_page(&who, token, StatusCode::OK, None),
+        Err(r) => r,
+    }
+}
+
+/// The upload: its form token, the file's name and text.
+async fn read_upload(mut form: Multipart) -> Result<(String, String, String), ServerError> {
+    let bad = |e: axum::extract::multipart::MultipartError| ServerError::Invalid(e.body_text());
+    let (mut csrf, mut name, mut text) = (String::new(), String::new(), None);
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.map_err(bad)?,
+            "file" => {
+                name = field.file_name().unwrap_or("tệp CSV").to_string();
+                let bytes = field.bytes().await.map_err(bad)?;
+                let t = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    ServerError::Invalid("tệp không phải văn bản UTF-8 / the file is not UTF-8 text".into())
+                })?;
+                text = Some(t);
+            }
+            _ => {}
+        }
+    }
+    let text = text
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ServerError::Invalid("chưa chọn tệp / no file chosen".into()))?;
+    Ok((csrf, name, text))
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    Https(https): Https,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Response {
+    let who = match gate(&state, &headers, Area::Planning) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let upload = read_upload(form).await;
+    if let Ok((csrf, _, _)) = &upload {
+        if !crate::csrf::check(&headers, csrf) {
+            return forged();
+        }
+    }
+    let parsed = upload.and_then(|(_, name, text)| Ok((name, crate::csv_import::parse(&text)?)));
+    let (name, rows) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            return match FormToken::of(&headers, https) {
+                Ok(token) => form_page(&who, token, e.status(), Some(e.to_string())),
+                Err(r) => r,
+            }
+        }
+    };
+    let id = state.imports.start(name.clone(), who.name.clone(), rows.len());
+    tokio::spawn(run(state.clone(), id, name, who.actor(), rows));
+    redirect(&format!("/admin/imports/{id}"))
+}
+
+/// Imports `rows` a chunk per commit, recording the progress.
+async fn run(state: AppState, id: u64, file: String, actor: Actor, rows: Vec<Row>) {
+    let total = rows.len();
+    let rows = Arc::new(rows);
+    let mut start = 0;
+    while start < total {
+        let end = (start + CHUNK).min(total);
+        let (chunk, actor, source) = (
+            rows.clone(),
+            actor.clone(),
+            format!("{file} (dòng {start}–{end})"),
+        );
+        let result = state
+            .writer
+            .run(move |w| {
+                let mut part = ImportReport::default();
+                crate::csv_import::import_rows(w, &chunk[start..end], &mut part)?;
+                crate::administration::audit_import(w, &actor, "import_facilities", &source, &part)?;
+                Ok(part)
+            })
+            .await;
+        match result {
+            Ok(part) => state.imports.update(id, |j| {
+                j.done = end;
+                j.report.imported += part.imported;
+                j.report.refused.extend(part.refused);
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "an establishment import stopped");
+                state.imports.update(id, |j| {
+                    j.failed = Some(e.to_string());
+                    j.finished = true;
+                });
+                return;
+            }
+        }
+        start = end;
+    }
+    state.imports.update(id, |j| j.finished = true);
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff/import_progress.html")]
+struct ProgressPage {
+    chrome: Chrome,
+    file: String,
+    by: String,
+    rows: usize,
+    done: usize,
+    percent: usize,
+    imported: usize,
+    refused: Vec<(u64, String)>,
+    failed: Option<String>,
+    finished: bool,
+}
+
+pub async fn progress(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+    let who = match gate(&state, &headers, Area::Planning) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Some(job) = state.imports.get(id) else {
+        return super::failure(
+            &who,
+            &ServerError::NotFound(
+                "this import (the server forgets an import's page when it restarts)".into(),
+            ),
+        );
+    };
+    let page = ProgressPage {
+        chrome: chrome("Nhập danh sách cơ sở", &who),
+        percent: (job.done * 100).checked_div(job.rows).unwrap_or(100),
+        file: job.file,
+        by: job.by,
+        rows: job.rows,
+        done: job.done,
+        imported: job.report.imported,
+        refused: job.report.refused,
+        failed: job.failed,
+        finished: job.finished,
+    };
+    crate::html::respond(StatusCode::OK, &page)
+}
