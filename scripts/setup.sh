@@ -44,7 +44,7 @@ fi
 
 if $only_build; then exit 0; fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pytest, PIL, cryptography, selenium' 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pytest, PIL, cryptography, selenium, zxingcpp' 2>/dev/null; then
   echo "setup: creating the Python venv (.venv)"
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt

@@ -327,6 +327,13 @@ async fn overview_page(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Response {
+    // `/admin` is where signing in leads: a role without the overview is
+    // sent on to its own first page instead of a refusal.
+    if let Ok(Some(who)) = auth::official(&*state.db, &headers) {
+        if let Some(home) = crate::staff::home(&who).filter(|_| !who.may(Area::Overview)) {
+            return redirect(home);
+        }
+    }
     let who = match official(&state, &headers, Area::Overview) {
         Ok(w) => w,
         Err(r) => return r,

@@ -120,6 +120,22 @@ pub fn nav(who: &Official) -> Vec<Link> {
         .collect()
 }
 
+/// The first page of `who`'s work: where `/admin` sends a role that has
+/// no overview.
+pub fn home(who: &Official) -> Option<&'static str> {
+    if who.may(Area::Overview) {
+        Some("/admin")
+    } else if who.may(Area::Planning) {
+        Some("/admin/establishments")
+    } else if who.may(Area::Administration) {
+        Some("/admin/accounts")
+    } else if who.role == Some(Role::Inspector) {
+        Some("/admin/my-work")
+    } else {
+        None
+    }
+}
+
 /// The chrome of a staff page for `who`.
 fn chrome(title: &str, who: &Official) -> Chrome {
     Chrome {
