@@ -162,6 +162,9 @@ fn inspectorate(data: &Path) -> String {
     lan.id.to_string()
 }
 
+/// A form's fields, as posted.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn audit_len(admin: &Browser) -> usize {
     let (status, csv) = admin.get("/admin/audit.csv");
     assert_eq!(status, 200);
@@ -243,7 +246,7 @@ fn every_staff_form_needs_its_form_token_and_a_refused_one_changes_nothing() {
     let admin = Browser::sign_in(&server, "administrator");
     let before = audit_len(&admin);
     let wrong = "0".repeat(64);
-    let forms: Vec<(&str, &Browser, Vec<(&str, &str)>)> = vec![
+    let forms: Vec<(&str, &Browser, Fields)> = vec![
         (
             "/admin/establishments",
             &planner,
