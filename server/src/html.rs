@@ -43,6 +43,45 @@ impl Chrome {
     }
 }
 
+/// A message shown above a page's content (`templates/partials/notice.html`):
+/// its CSS class (`error`, `notice` or `success`) and its text.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub class: &'static str,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            class: "error",
+            text: text.into(),
+        }
+    }
+
+    pub fn success(text: impl Into<String>) -> Self {
+        Self {
+            class: "success",
+            text: text.into(),
+        }
+    }
+
+    pub fn info(text: impl Into<String>) -> Self {
+        Self {
+            class: "notice",
+            text: text.into(),
+        }
+    }
+}
+
+/// Links to the newer and older pages of a long list
+/// (`templates/partials/pager.html`), when there are such pages.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    pub newer: Option<String>,
+    pub older: Option<String>,
+}
+
 /// A page whose content was put together by hand (already escaped). Pages
 /// still written this way move to their own templates one by one.
 #[derive(askama::Template)]
