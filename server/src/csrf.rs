@@ -1,12 +1,14 @@
-//! Cross-site request forgery: every form of the staff pages carries a
-//! token that a page of another site cannot know, besides the cookies'
-//! `SameSite=Strict` (which older browsers and some proxies do not honour).
+//! Cross-site request forgery: every form of the staff pages and of the
+//! establishments' portal carries a token that a page of another site
+//! cannot know, besides the cookies' `SameSite=Strict` (which older
+//! browsers and some proxies do not honour).
 //!
 //! Double-submit: the browser holds the token in a cookie of its own
 //! (HttpOnly, SameSite=Strict, 256 random bits), every form repeats it in
 //! a hidden field, and a POST is taken only when the two agree. It needs no
-//! server state, so it covers the sign-in form (before any session) and
-//! survives restarts like the sessions do.
+//! server state, so it covers the sign-in forms (before any session) and
+//! survives restarts like the sessions do. A multipart form (the portal's
+//! remediation report) sends it as one more field of its body.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

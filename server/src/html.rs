@@ -2,15 +2,15 @@
 //! viewport for phones, print styles that drop navigation and forms, and no
 //! external resources at all (the pages must work on a network without
 //! internet: no CDN, no web fonts, no scripts).
+//!
+//! Every page is an askama template of its own (`templates/portal/`,
+//! `templates/overview/`) extending `templates/layout.html`: askama escapes
+//! every value it writes, so no page escapes by hand. The only `|safe` is
+//! the SVG of `crate::charts`, which escapes its own text.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    kiemtra_core::minutes::escape(s)
-}
 
 /// What every page shows around its content: the tab title and the links
 /// of the top bar. Every page template holds one as `chrome` and extends
@@ -80,23 +80,6 @@ impl Notice {
 pub struct Pager {
     pub newer: Option<String>,
     pub older: Option<String>,
-}
-
-/// A page whose content was put together by hand (already escaped). Pages
-/// still written this way move to their own templates one by one.
-#[derive(askama::Template)]
-#[template(path = "raw.html")]
-struct RawPage<'a> {
-    chrome: Chrome,
-    body: &'a str,
-}
-
-/// A whole page: `title` in the tab and the top bar, `nav` links, `body` as given (already escaped).
-pub fn page(title: &str, nav: &[(&str, &str)], body: &str) -> String {
-    render(&RawPage {
-        chrome: Chrome::new(title, nav),
-        body,
-    })
 }
 
 /// Renders a page template. Rendering fails only when a value's `Display`
