@@ -52,6 +52,7 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// Something went wrong or was refused.
     pub fn error(text: impl Into<String>) -> Self {
         Self {
             class: "error",
@@ -59,6 +60,7 @@ impl Notice {
         }
     }
 
+    /// What was asked was done.
     pub fn success(text: impl Into<String>) -> Self {
         Self {
             class: "success",
@@ -66,6 +68,7 @@ impl Notice {
         }
     }
 
+    /// A note to read (class `notice`).
     pub fn info(text: impl Into<String>) -> Self {
         Self {
             class: "notice",
