@@ -1,18 +1,20 @@
-//! Cross-site request forgery: every form of the staff pages carries a
-//! token that a page of another site cannot know, besides the cookies'
-//! `SameSite=Strict` (which older browsers and some proxies do not honour).
+//! Cross-site request forgery: every form of the staff pages and of the
+//! establishments' portal carries a token that a page of another site
+//! cannot know, besides the cookies' `SameSite=Strict` (which older
+//! browsers and some proxies do not honour).
 //!
 //! Double-submit: the browser holds the token in a cookie of its own
 //! (HttpOnly, SameSite=Strict, 256 random bits), every form repeats it in
 //! a hidden field, and a POST is taken only when the two agree. It needs no
-//! server state, so it covers the sign-in form (before any session) and
-//! survives restarts like the sessions do.
+//! server state, so it covers the sign-in forms (before any session) and
+//! survives restarts like the sessions do. A multipart form (the portal's
+//! remediation report) sends it as one more field of its body.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::error::ServerError;
-use crate::html::{escape, with_cookie};
+use crate::html::{respond, with_cookie};
 use crate::portal::session::{cookie, set_cookie};
 
 pub const COOKIE: &str = "kiemtra_csrf";
@@ -38,12 +40,17 @@ pub fn token(headers: &HeaderMap, secure: bool) -> Result<(String, Option<String
     Ok((t, Some(set)))
 }
 
-/// The hidden field that repeats `token` in a form.
-pub fn field(token: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{FIELD}\" value=\"{}\">",
-        escape(token)
-    )
+/// A page with forms, rendered by `render` with this browser's token (the
+/// templates repeat it in `templates/partials/csrf.html`, the hidden field
+/// [`FIELD`]), with the token's cookie when it is new.
+pub fn form_page<T: askama::Template>(
+    headers: &HeaderMap,
+    secure: bool,
+    status: StatusCode,
+    render: impl FnOnce(&str) -> T,
+) -> Result<Response, ServerError> {
+    let (token, set) = token(headers, secure)?;
+    Ok(with_token(respond(status, &render(&token)), set))
 }
 
 /// Whether a POST's field agrees with its cookie (compared in constant time).

@@ -2,15 +2,15 @@
 //! viewport for phones, print styles that drop navigation and forms, and no
 //! external resources at all (the pages must work on a network without
 //! internet: no CDN, no web fonts, no scripts).
+//!
+//! Every page is an askama template of its own (`templates/portal/`,
+//! `templates/overview/`) extending `templates/layout.html`: askama escapes
+//! every value it writes, so no page escapes by hand. The only `|safe` is
+//! the SVG of `crate::charts`, which escapes its own text.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    kiemtra_core::minutes::escape(s)
-}
 
 /// What every page shows around its content: the tab title and the links
 /// of the top bar. Every page template holds one as `chrome` and extends
@@ -43,21 +43,46 @@ impl Chrome {
     }
 }
 
-/// A page whose content was put together by hand (already escaped). Pages
-/// still written this way move to their own templates one by one.
-#[derive(askama::Template)]
-#[template(path = "raw.html")]
-struct RawPage<'a> {
-    chrome: Chrome,
-    body: &'a str,
+/// A message shown above a page's content (`templates/partials/notice.html`):
+/// its CSS class (`error`, `notice` or `success`) and its text.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub class: &'static str,
+    pub text: String,
 }
 
-/// A whole page: `title` in the tab and the top bar, `nav` links, `body` as given (already escaped).
-pub fn page(title: &str, nav: &[(&str, &str)], body: &str) -> String {
-    render(&RawPage {
-        chrome: Chrome::new(title, nav),
-        body,
-    })
+impl Notice {
+    /// Something went wrong or was refused.
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            class: "error",
+            text: text.into(),
+        }
+    }
+
+    /// What was asked was done.
+    pub fn success(text: impl Into<String>) -> Self {
+        Self {
+            class: "success",
+            text: text.into(),
+        }
+    }
+
+    /// A note to read (class `notice`).
+    pub fn info(text: impl Into<String>) -> Self {
+        Self {
+            class: "notice",
+            text: text.into(),
+        }
+    }
+}
+
+/// Links to the newer and older pages of a long list
+/// (`templates/partials/pager.html`), when there are such pages.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 /// Renders a page template. Rendering fails only when a value's `Display`

@@ -121,6 +121,9 @@ def entry(server, driver):
 def test_wrong_code_is_refused(server, driver):
     go(driver, server, "/portal")
     driver.delete_all_cookies()
+    # Loaded again without cookies: a new form token with its cookie (the
+    # form loaded before would now be refused as forged, 403).
+    go(driver, server, "/portal")
     assert driver.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "vi"
     assert driver.find_elements(By.CSS_SELECTOR, "input#code") and driver.find_elements(By.CSS_SELECTOR, "button#open")
     driver.find_element(By.ID, "code").send_keys(WRONG_CODE)

@@ -80,7 +80,10 @@ def test_two_phones_sync_answers_and_photos(server, tmp_path):
 
 
 def _portal_open(url, code):
-    """Opens the portal with the access code; returns the session cookie."""
+    """Opens the portal with the access code as a browser does (the code
+    form first, for its form token); returns the cookies (form token and
+    session) and the form token, which every portal form repeats."""
+    import re
     import urllib.request
     import urllib.parse
     import urllib.error
@@ -90,21 +93,26 @@ def _portal_open(url, code):
             return None
 
     opener = urllib.request.build_opener(NoRedirect)
-    body = urllib.parse.urlencode({"code": code}).encode()
+    with opener.open(url + "/portal") as form:
+        csrf_cookie = form.headers["Set-Cookie"].split(";")[0]
+        token = re.search(r'name="csrf" value="([0-9a-f]{64})"', form.read().decode()).group(1)
+    body = urllib.parse.urlencode({"code": code, "csrf": token}).encode()
     try:
-        opener.open(urllib.request.Request(url + "/portal", data=body))
+        opener.open(urllib.request.Request(url + "/portal", data=body, headers={"Cookie": csrf_cookie}))
     except urllib.error.HTTPError as e:
         assert e.code == 303, e.code
-        return e.headers["Set-Cookie"].split(";")[0]
+        return f'{csrf_cookie}; {e.headers["Set-Cookie"].split(";")[0]}', token
     raise AssertionError("no redirect after a right code")
 
 
-def _portal_report(url, cookie, item, text, jpeg):
+def _portal_report(url, session, item, text, jpeg):
     import urllib.request
     import urllib.error
 
+    cookie, token = session
     boundary = "kiemtra-py-boundary"
     parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'.encode(),
         f'--{boundary}\r\nContent-Disposition: form-data; name="sent_by"\r\n\r\nHoàng Văn Đức, Giám đốc\r\n'.encode(),
         f'--{boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\n{text}\r\n'.encode(),
         f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n'
@@ -164,8 +172,8 @@ def test_sealed_minutes_carry_an_access_code_and_remediation_comes_back(server, 
     assert "bản giao cho cơ sở" in hung.minutes_html(iid, "https://kiemtra.example.vn/verify")
     assert all(v.status == k.ViolationStatus.OPEN for v in lan.violations(iid))
 
-    cookie = _portal_open(server["url"], code)
-    assert _portal_report(server["url"], cookie, "D5", "Đã nối đất tủ điện và lắp khóa.", photo()) == 303
+    session = _portal_open(server["url"], code)
+    assert _portal_report(server["url"], session, "D5", "Đã nối đất tủ điện và lắp khóa.", photo()) == 303
 
     run(lan.sync(None))
     [report] = lan.remediation_reports(iid, "D5")

@@ -118,13 +118,23 @@ impl Drop for Server {
     }
 }
 
-/// The form token in a staff page (the hidden `csrf` field's value).
+/// The form token in a page with a form (the hidden `csrf` field's value).
 pub fn csrf_field(html: &str) -> String {
     let start = html
         .find("name=\"csrf\" value=\"")
         .map(|i| i + "name=\"csrf\" value=\"".len())
         .unwrap_or_else(|| panic!("no csrf field in the page: {html}"));
     html[start..start + 64].to_string()
+}
+
+/// A portal form token as a browser gets one: `GET /portal` sets the
+/// `kiemtra_csrf` cookie and the page repeats it in the forms' hidden field.
+/// Returns the cookie's `name=value` and the field's value.
+pub fn portal_form_token(agent: &ureq::Agent, server: &Server) -> (String, String) {
+    let mut page = agent.get(&server.url("/portal")).call().expect("GET /portal");
+    let cookie = set_cookie_pair(&page, "kiemtra_csrf").expect("a form-token cookie");
+    let token = csrf_field(&page.body_mut().read_to_string().unwrap());
+    (cookie, token)
 }
 
 /// The `name=value` part of the response's `Set-Cookie` for `name`.

@@ -453,31 +453,41 @@ fn portal_agent() -> ureq::Agent {
         .into()
 }
 
-/// Opens a portal session with the code printed on the minutes; returns its cookie.
-fn portal_session(server: &Server, code: &AccessCode, at: &str) -> String {
-    let r = portal_agent()
+/// Opens a portal session with the code printed on the minutes, as a
+/// browser does (the code form first, for its form token); returns the
+/// cookies (form token and session) and the form token.
+fn portal_session(server: &Server, code: &AccessCode, at: &str) -> (String, String) {
+    let agent = portal_agent();
+    let (csrf_cookie, token) = kiemtra_tests::portal_form_token(&agent, server);
+    let r = agent
         .post(server.url("/portal"))
-        .send_form([("code", code.as_str())])
+        .header("Cookie", &csrf_cookie)
+        .send_form([("code", code.as_str()), ("csrf", &token)])
         .unwrap_or_else(|e| panic!("{at}: POST /portal: {e}"));
     assert_eq!(
         r.status().as_u16(),
         303,
         "{at}: the access code does not open the portal"
     );
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .unwrap_or_else(|| panic!("{at}: the portal set no cookie"))
-        .to_str()
-        .unwrap();
-    cookie.split(';').next().unwrap().to_string()
+    let session = kiemtra_tests::set_cookie_pair(&r, "kiemtra_portal")
+        .unwrap_or_else(|| panic!("{at}: the portal set no cookie"));
+    (format!("{csrf_cookie}; {session}"), token)
 }
 
-/// The violation page's report form, as a browser posts it: sender, text, one photo.
-fn post_report(url: &str, cookie: &str, text: &str, photo: &[u8]) -> Result<Attempt, String> {
+/// The violation page's report form, as a browser posts it: form token, sender, text, one photo.
+fn post_report(
+    url: &str,
+    (cookie, token): &(String, String),
+    text: &str,
+    photo: &[u8],
+) -> Result<Attempt, String> {
     let boundary = "kiemtra-crash-boundary-41c9";
     let mut body = Vec::new();
-    for (name, value) in [("sent_by", "Vũ Đức Thắng, Phó Giám đốc"), ("text", text)] {
+    for (name, value) in [
+        ("csrf", token.as_str()),
+        ("sent_by", "Vũ Đức Thắng, Phó Giám đốc"),
+        ("text", text),
+    ] {
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
                 .as_bytes(),
@@ -497,7 +507,7 @@ fn post_report(url: &str, cookie: &str, text: &str, photo: &[u8]) -> Result<Atte
             "Content-Type",
             format!("multipart/form-data; boundary={boundary}"),
         )
-        .header("Cookie", cookie)
+        .header("Cookie", cookie.as_str())
         .send(&body[..]);
     match sent {
         Ok(r) if r.status().as_u16() == 303 => Ok(Attempt::Completed),

@@ -178,16 +178,14 @@ fn portal_open(server: &Server, code: &str) -> (u16, Option<String>) {
         .http_status_as_error(false)
         .build()
         .into();
+    // As a browser: the code form first, for its form token.
+    let (csrf_cookie, token) = kiemtra_tests::portal_form_token(&agent, server);
     let r = agent
         .post(server.url("/portal"))
-        .send_form([("code", code)])
+        .header("Cookie", &csrf_cookie)
+        .send_form([("code", code), ("csrf", &token)])
         .unwrap();
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .and_then(|c| c.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .map(str::to_string);
+    let cookie = kiemtra_tests::set_cookie_pair(&r, "kiemtra_portal");
     (r.status().as_u16(), cookie)
 }
 

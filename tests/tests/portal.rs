@@ -36,6 +36,11 @@ struct Setup {
 }
 
 fn set_up(data: &Path) -> Setup {
+    set_up_named(data, "Công ty TNHH Đóng tàu Bạch Đằng")
+}
+
+/// The set-up with `a_name` as the first enterprise's name.
+fn set_up_named(data: &Path, a_name: &'static str) -> Setup {
     let mut w = kiemtra_server::admin::open_writer(data).unwrap();
     let Team { leader, lan, .. } = team(&mut w);
     let delegation = w
@@ -57,12 +62,7 @@ fn set_up(data: &Path) -> Setup {
             violations,
         }
     };
-    let a = make(
-        "Công ty TNHH Đóng tàu Bạch Đằng",
-        "0200765432",
-        "hp.hong-bang",
-        &["B1", "D4"],
-    );
+    let a = make(a_name, "0200765432", "hp.hong-bang", &["B1", "D4"]);
     let b = make(
         "Công ty CP Cơ khí Lạch Tray",
         "0200123456",
@@ -126,11 +126,13 @@ fn seal(s: &Setup, e: &Enterprise, lan: &Phone, leader: &Phone, photo_seed: u8) 
         .expect("the minutes carry an access code")
 }
 
-/// A browser's view of the portal: one cookie jar, no redirects followed.
+/// A browser's view of the portal: one cookie jar, no redirects followed,
+/// and the form token of the last page with a form, which its forms send.
 struct Browser {
     agent: ureq::Agent,
     base: String,
     cookie: Option<String>,
+    form_token: Option<String>,
 }
 
 struct Page {
@@ -162,7 +164,27 @@ impl Browser {
             agent: agent(),
             base: server.url(""),
             cookie: None,
+            form_token: None,
         }
+    }
+
+    /// Whether the jar holds a cookie `name`.
+    fn has_cookie(&self, name: &str) -> bool {
+        self.cookie
+            .iter()
+            .flat_map(|j| j.split("; "))
+            .any(|p| p.starts_with(&format!("{name}=")))
+    }
+
+    /// Drops the cookie `name` from the jar.
+    fn forget_cookie(&mut self, name: &str) {
+        let kept: Vec<&str> = self
+            .cookie
+            .iter()
+            .flat_map(|j| j.split("; "))
+            .filter(|p| !p.starts_with(&format!("{name}=")))
+            .collect();
+        self.cookie = (!kept.is_empty()).then(|| kept.join("; "));
     }
 
     fn page(&mut self, mut r: ureq::http::Response<ureq::Body>) -> Page {
@@ -190,6 +212,10 @@ impl Browser {
         let content_type_options = header("x-content-type-options");
         let status = r.status().as_u16();
         let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().unwrap();
+        let html = String::from_utf8_lossy(&body);
+        if html.contains("name=\"csrf\" value=\"") {
+            self.form_token = Some(kiemtra_tests::csrf_field(&html));
+        }
         Page {
             status,
             body,
@@ -208,7 +234,16 @@ impl Browser {
         self.page(r)
     }
 
+    /// Posts a form as its page does: with the page's form token.
     fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.form_token.clone().expect("a page with a form first");
+        let mut with_token = fields.to_vec();
+        with_token.push(("csrf", &token));
+        self.post_form_as_is(path, &with_token)
+    }
+
+    /// Posts exactly `fields`, as a page of another site could.
+    fn post_form_as_is(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut req = self.agent.post(format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header("Cookie", c);
@@ -217,7 +252,21 @@ impl Browser {
         self.page(r)
     }
 
+    /// Posts a multipart form as its page does: the form token first.
     fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        let token = self.form_token.clone().expect("a page with a form first");
+        let mut with_token = vec![("csrf", token.as_str())];
+        with_token.extend_from_slice(fields);
+        self.post_multipart_as_is(path, &with_token, files)
+    }
+
+    /// Posts exactly `fields` and `files` as a multipart form.
+    fn post_multipart_as_is(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, Vec<u8>)],
+    ) -> Page {
         let boundary = "kiemtra-test-boundary-7d1f";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -248,9 +297,13 @@ impl Browser {
         self.page(r)
     }
 
-    /// Opens the portal with `code`; true when a session was opened.
+    /// Opens the portal with `code` from its form, as a new session (the
+    /// form token is kept: the same browser).
     fn open(&mut self, code: &str) -> Page {
-        self.cookie = None;
+        self.forget_cookie("kiemtra_portal");
+        if self.form_token.is_none() {
+            assert_eq!(self.get("/portal").status, 200);
+        }
         self.post_form("/portal", &[("code", code)])
     }
 }
@@ -511,7 +564,7 @@ fn guessing_codes_is_limited_and_never_tells_whether_a_code_exists() {
     assert_eq!((wrong.status, malformed.status), (401, 401));
     // An unknown code and a malformed one read the same: nothing tells them apart.
     assert_eq!(wrong.text(), malformed.text());
-    assert!(b.cookie.is_none());
+    assert!(!b.has_cookie("kiemtra_portal"));
     let third = b.open(&AccessCode::generate().unwrap().grouped());
     assert_eq!(third.status, 401);
     // Locked: the right code now gets the same answer as any other.
@@ -519,19 +572,21 @@ fn guessing_codes_is_limited_and_never_tells_whether_a_code_exists() {
     let other = b.open(unknown.as_str());
     assert_eq!((right.status, other.status), (429, 429));
     assert_eq!(right.text(), other.text());
-    assert!(b.cookie.is_none(), "no session while locked");
+    assert!(!b.has_cookie("kiemtra_portal"), "no session while locked");
     server.stop();
 }
 
 /// One wrong code from the portal's form, as the client `forwarded_for` (an
 /// `X-Forwarded-For` header) when given.
 fn attempt(server: &Server, forwarded_for: Option<&str>) -> u16 {
-    let mut req = agent().post(server.url("/portal"));
+    let agent = agent();
+    let (cookie, token) = kiemtra_tests::portal_form_token(&agent, server);
+    let mut req = agent.post(server.url("/portal")).header("Cookie", &cookie);
     if let Some(f) = forwarded_for {
         req = req.header("X-Forwarded-For", f);
     }
     let code = AccessCode::generate().unwrap();
-    req.send_form([("code", code.as_str())])
+    req.send_form([("code", code.as_str()), ("csrf", &token)])
         .unwrap()
         .status()
         .as_u16()
@@ -564,14 +619,22 @@ fn behind_a_trusted_proxy_the_limit_is_per_client() {
     leader.sync().unwrap();
     let code = seal(&s, &s.a, &lan, &leader, 9);
     let agent = agent();
+    let (csrf_cookie, token) = kiemtra_tests::portal_form_token(&agent, &server);
     let opened = agent
         .post(server.url("/portal"))
+        .header("Cookie", &csrf_cookie)
         .header("X-Forwarded-For", "198.51.100.20")
         .header("X-Forwarded-Proto", "https")
-        .send_form([("code", code.as_str())])
+        .send_form([("code", code.as_str()), ("csrf", &token)])
         .unwrap();
     assert_eq!(opened.status().as_u16(), 303);
-    let set_cookie = opened.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let set_cookie = opened
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("kiemtra_portal="))
+        .unwrap();
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap();
     let minutes = |proto: &str| {
@@ -620,7 +683,7 @@ fn sessions_survive_a_restart_and_signing_out_ends_them() {
     let mut official = Browser::new(&server);
     let form = official.get("/admin/login");
     let csrf = kiemtra_tests::csrf_field(&String::from_utf8(form.body).unwrap());
-    let signed_in = official.post_form("/admin/login", &[("token", &s.admin_token), ("csrf", &csrf)]);
+    let signed_in = official.post_form_as_is("/admin/login", &[("token", &s.admin_token), ("csrf", &csrf)]);
     assert_eq!(signed_in.status, 303);
     assert_eq!(official.get("/admin").status, 200);
 
@@ -703,4 +766,219 @@ fn a_photo_is_served_only_as_the_image_its_operation_declares() {
     assert_eq!(p.status, 404);
     assert!(!p.text().contains("<script>alert"));
     assert_ne!(p.content_type.as_deref(), Some("image/jpeg"));
+}
+
+/// An official's view of an overview page, with the admin token.
+fn staff_page(server: &Server, token: &str, path: &str) -> String {
+    agent()
+        .get(server.url(path))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Accept", "text/html")
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+/// Markup in a registered name: what the register holds is text, and every
+/// page shows it as text.
+const HOSTILE: &str = "Công ty <script>alert(\"x\")</script> & <b>Bạch Đằng</b>";
+const HOSTILE_ESCAPED: &str =
+    "Công ty &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#60;b&#62;Bạch Đằng&#60;/b&#62;";
+
+/// The templates escape what they show: an establishment's name with
+/// markup in it reads as that text on the portal's pages and on the
+/// overview's, never as markup.
+#[test]
+fn markup_in_shown_text_is_escaped_on_the_portal_and_the_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up_named(dir.path(), HOSTILE);
+    let server = Server::start(dir.path(), &[]);
+    let (leader, lan) = phones(&s, &server);
+    let code = seal(&s, &s.a, &lan, &leader, 3);
+
+    let mut a = Browser::new(&server);
+    assert_eq!(a.open(code.as_str()).status, 303);
+    let item = s.a.violations[0];
+    let pages = [
+        "/portal/inspection".to_string(),
+        format!("/portal/violations/{item}"),
+        "/portal/accident".to_string(),
+    ];
+    for path in &pages {
+        let page = a.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        let html = page.text();
+        assert!(html.contains(HOSTILE_ESCAPED), "{path}: {html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>Bạch"),
+            "{path}: {html}"
+        );
+    }
+    // The tab title too (the layout's `<title>`).
+    let home = a.get("/portal/inspection").text();
+    assert!(
+        home.contains(&format!("<title>{HOSTILE_ESCAPED} – Kiemtra</title>")),
+        "{home}"
+    );
+
+    // The register lists the establishment (entry form) and its declared accident.
+    let declared = a.post_form(
+        "/portal/accident",
+        &[
+            ("occurred_at", "2025-05-10T09:30"),
+            ("place", "Xưởng <i>số 2</i>"),
+            ("account", "Công nhân bị thương ở tay."),
+            ("lightly_injured", "1"),
+            ("person", "Vũ Đức Thắng"),
+        ],
+    );
+    assert_eq!(declared.status, 200, "{}", declared.text());
+    let register = staff_page(&server, &s.admin_token, "/admin/accidents");
+    assert!(register.contains("id=\"accidents\""), "{register}");
+    assert!(
+        register.contains(&format!("\">{HOSTILE_ESCAPED}</option>")),
+        "{register}"
+    );
+    assert!(
+        register.contains(&format!("<td>{HOSTILE_ESCAPED}</td>")),
+        "{register}"
+    );
+    assert!(
+        register.contains("Xưởng &#60;i&#62;số 2&#60;/i&#62;"),
+        "{register}"
+    );
+    let records = staff_page(
+        &server,
+        &s.admin_token,
+        &format!("/admin/records?inspection={}", s.a.inspection),
+    );
+    assert!(records.contains(HOSTILE_ESCAPED), "{records}");
+    for html in [&register, &records] {
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>Bạch") && !html.contains("<i>"),
+            "{html}"
+        );
+    }
+    server.stop();
+}
+
+/// The form token the page carried, replaced by another one of the right shape.
+const WRONG_TOKEN: &str = "00000000000000000000000000000000000000000000000000000000000000ff";
+
+/// Every portal form refuses a post without its page's form token, or with
+/// another one, with a page that says so; and such a post changes nothing:
+/// no session opened or closed, no report, no accident.
+#[test]
+fn portal_forms_without_their_token_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = set_up(dir.path());
+    let server = Server::start(dir.path(), &["--portal-max-failures", "2"]);
+    let (leader, lan) = phones(&s, &server);
+    let code = seal(&s, &s.a, &lan, &leader, 7);
+    let refused = |p: &Page, what: &str| {
+        assert_eq!(p.status, 403, "{what}: {}", p.text());
+        assert!(p.text().contains("(CSRF)"), "{what}: {}", p.text());
+    };
+
+    // The code form: neither opens a session nor counts as a wrong code
+    // (the limit is 2: four refused posts would have locked it).
+    let mut b = Browser::new(&server);
+    assert_eq!(b.get("/portal").status, 200);
+    for _ in 0..2 {
+        refused(
+            &b.post_form_as_is("/portal", &[("code", code.as_str())]),
+            "no token",
+        );
+        refused(
+            &b.post_form_as_is("/portal", &[("code", code.as_str()), ("csrf", WRONG_TOKEN)]),
+            "wrong token",
+        );
+    }
+    assert!(!b.has_cookie("kiemtra_portal"));
+    // A post from another site carries the field but not this browser's cookie.
+    let mut stranger = Browser::new(&server);
+    let token = b.form_token.clone().unwrap();
+    refused(
+        &stranger.post_form_as_is("/portal", &[("code", code.as_str()), ("csrf", &token)]),
+        "no cookie",
+    );
+    assert_eq!(b.open(code.as_str()).status, 303, "the code still opens");
+    assert!(b.has_cookie("kiemtra_portal"));
+
+    // The remediation report (multipart), the accident declaration, the sign-out.
+    let item = s.a.violations[1];
+    let report = format!("/portal/violations/{item}");
+    let fields = [("sent_by", "Vũ Đức Thắng"), ("text", "Đã lắp che chắn")];
+    let photo = [("a.png", png(400, 300, 9))];
+    let blobs = || {
+        std::fs::read_dir(dir.path().join(kiemtra_server::app::BLOB_DIR))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let blobs_before = blobs();
+    refused(
+        &b.post_multipart_as_is(&report, &fields, &photo),
+        "report, no token",
+    );
+    let mut wrong = vec![("csrf", WRONG_TOKEN)];
+    wrong.extend_from_slice(&fields);
+    refused(
+        &b.post_multipart_as_is(&report, &wrong, &photo),
+        "report, wrong token",
+    );
+    let accident = [
+        ("occurred_at", "2025-05-10T09:30"),
+        ("place", "Xưởng vỏ tàu số 2"),
+        ("deaths", "1"),
+        ("account", "Công nhân rơi từ giàn giáo."),
+        ("person", "Vũ Đức Thắng"),
+    ];
+    refused(
+        &b.post_form_as_is("/portal/accident", &accident),
+        "accident, no token",
+    );
+    let mut wrong = accident.to_vec();
+    wrong.push(("csrf", WRONG_TOKEN));
+    refused(
+        &b.post_form_as_is("/portal/accident", &wrong),
+        "accident, wrong token",
+    );
+    refused(&b.post_form_as_is("/portal/logout", &[]), "logout, no token");
+    refused(
+        &b.post_form_as_is("/portal/logout", &[("csrf", WRONG_TOKEN)]),
+        "logout, wrong token",
+    );
+
+    // Nothing changed: still signed in, no report, no accident.
+    assert_eq!(b.get("/portal/inspection").status, 200, "still signed in");
+    let page = b.get(&report).text();
+    assert!(!page.contains("Báo cáo đã gửi"), "{page}");
+    lan.sync().unwrap();
+    assert!(lan
+        .store
+        .remediation_reports(s.a.inspection, item)
+        .unwrap()
+        .is_empty());
+    assert_eq!(blobs(), blobs_before, "a refused report stored its photo");
+    let register = staff_page(&server, &s.admin_token, "/admin/accidents");
+    assert!(!register.contains("Xưởng vỏ tàu số 2"), "{register}");
+
+    // With the page's token, each goes through.
+    let sent = b.post_multipart(&report, &fields, &photo);
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    assert!(
+        blobs() > blobs_before,
+        "the photo is stored where it is looked for"
+    );
+    b.get("/portal/accident");
+    assert_eq!(b.post_form("/portal/accident", &accident).status, 200);
+    let register = staff_page(&server, &s.admin_token, "/admin/accidents");
+    assert!(register.contains("Xưởng vỏ tàu số 2"), "{register}");
+    b.get("/portal/inspection");
+    assert_eq!(b.post_form("/portal/logout", &[]).status, 303);
+    let p = b.get("/portal/inspection");
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/portal")));
+    server.stop();
 }

@@ -2,6 +2,7 @@
 //! page) and its CSV export (`/admin/audit.csv`, the same search). Both are
 //! read only: no route of the server changes or deletes an entry.
 
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,7 @@ use crate::app::AppState;
 use crate::audit::AuditEntry;
 use crate::db::Read;
 use crate::error::ServerError;
-use crate::html::{datetime_vi, escape as e, html, page};
+use crate::html::{datetime_vi, respond, Chrome, Pager};
 
 /// Entries per page.
 pub const PAGE: usize = 100;
@@ -54,7 +55,7 @@ pub async fn audit_page(
     Query(q): Query<AuditQuery>,
 ) -> Response {
     match entries_for(&state, &headers, &q.q).await {
-        Ok(entries) => html(StatusCode::OK, render(&entries, &q)),
+        Ok(entries) => respond(StatusCode::OK, &render(&entries, &q)),
         Err(r) => r,
     }
 }
@@ -74,59 +75,68 @@ fn when(at: i64) -> String {
     chrono::DateTime::from_timestamp(at, 0).map_or_else(|| at.to_string(), datetime_vi)
 }
 
-fn render(entries: &[AuditEntry], q: &AuditQuery) -> String {
+/// One entry as the page shows it.
+pub struct AuditRow {
+    pub seq: u64,
+    pub at: String,
+    /// The actor's name, with their login when they have one.
+    pub who: String,
+    pub kind: &'static str,
+    pub action: String,
+    pub subject: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The audit log page: one page of the matching entries.
+#[derive(Template)]
+#[template(path = "overview/audit.html")]
+pub struct AuditPage<'a> {
+    chrome: Chrome,
+    q: &'a str,
+    csv_href: String,
+    count: usize,
+    page: usize,
+    pages: usize,
+    rows: Vec<AuditRow>,
+    pager: Pager,
+}
+
+fn render<'a>(entries: &[AuditEntry], q: &'a AuditQuery) -> AuditPage<'a> {
     let pages = entries.len().div_ceil(PAGE).max(1);
     let n = q.page.unwrap_or(1).clamp(1, pages);
-    let shown = entries.iter().skip((n - 1) * PAGE).take(PAGE);
     let query = urlencode(&q.q);
-    let mut b = String::from("<h1>Nhật ký thay đổi <span class=\"en\">Audit log</span></h1>\n");
-    let _ = writeln!(
-        b,
-        "<form method=\"get\" action=\"/admin/audit\" class=\"noprint\"><label for=\"q\">Tìm (người, việc, đối tượng, giá trị)</label> <input type=\"text\" id=\"q\" name=\"q\" value=\"{}\"> <button type=\"submit\">Tìm</button> · <a href=\"/admin/audit.csv?q={query}\">Tải CSV</a></form>",
-        e(&q.q)
-    );
-    let _ = writeln!(
-        b,
-        "<p class=\"muted\" id=\"audit-count\">{} mục · trang {n}/{pages}</p>",
-        entries.len()
-    );
-    b.push_str("<div class=\"scroll\"><table id=\"audit\"><tr><th>#</th><th>Thời gian</th><th>Người thực hiện</th><th>Việc</th><th>Đối tượng</th><th>Trước</th><th>Sau</th></tr>\n");
-    for a in shown {
-        let who = match &a.actor.login {
-            Some(l) => format!("{} ({l})", a.actor.name),
-            None => a.actor.name.clone(),
-        };
-        let _ = writeln!(
-            b,
-            "<tr data-seq=\"{}\"><td class=\"num\">{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            a.seq,
-            a.seq,
-            when(a.at),
-            e(&who),
-            e(a.actor.kind.label_vi()),
-            e(&a.action),
-            e(&a.subject),
-            e(a.before.as_deref().unwrap_or("")),
-            e(a.after.as_deref().unwrap_or(""))
-        );
+    let link = |page: usize| format!("/admin/audit?q={query}&page={page}");
+    AuditPage {
+        chrome: Chrome::new("Nhật ký thay đổi", &[("/admin/logout", "Đăng xuất")]),
+        q: &q.q,
+        csv_href: format!("/admin/audit.csv?q={query}"),
+        count: entries.len(),
+        page: n,
+        pages,
+        rows: entries
+            .iter()
+            .skip((n - 1) * PAGE)
+            .take(PAGE)
+            .map(|a| AuditRow {
+                seq: a.seq,
+                at: when(a.at),
+                who: match &a.actor.login {
+                    Some(l) => format!("{} ({l})", a.actor.name),
+                    None => a.actor.name.clone(),
+                },
+                kind: a.actor.kind.label_vi(),
+                action: a.action.clone(),
+                subject: a.subject.clone(),
+                before: a.before.clone().unwrap_or_default(),
+                after: a.after.clone().unwrap_or_default(),
+            })
+            .collect(),
+        pager: Pager {
+            newer: (n > 1).then(|| link(n - 1)),
+            older: (n < pages).then(|| link(n + 1)),
+        },
     }
-    b.push_str("</table></div>\n<nav class=\"links noprint\">");
-    if n > 1 {
-        let _ = write!(
-            b,
-            "<a href=\"/admin/audit?q={query}&amp;page={}\">← Mới hơn</a>",
-            n - 1
-        );
-    }
-    if n < pages {
-        let _ = write!(
-            b,
-            "<a href=\"/admin/audit?q={query}&amp;page={}\">Cũ hơn →</a>",
-            n + 1
-        );
-    }
-    b.push_str("</nav>\n");
-    page("Nhật ký thay đổi", &[("/admin/logout", "Đăng xuất")], &b)
 }
 
 /// Percent-encodes a query value for a link.

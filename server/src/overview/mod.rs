@@ -41,7 +41,7 @@ use crate::csrf;
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
-use crate::html::{html, redirect, with_cookie};
+use crate::html::{redirect, respond, with_cookie, Notice};
 use crate::portal::session::set_cookie;
 use crate::portal::session::Gate;
 
@@ -76,7 +76,7 @@ pub(crate) fn official(
     match auth::official(&*state.db, headers) {
         Ok(Some(who)) if who.may(area) => Ok(who),
         Ok(Some(who)) => Err(if wants_html {
-            html(StatusCode::FORBIDDEN, pages::refused(&who))
+            respond(StatusCode::FORBIDDEN, &pages::refused(&who))
         } else {
             ServerError::forbidden("role_refused", "this account's role does not allow this").into_response()
         }),
@@ -102,16 +102,13 @@ async fn load(state: &AppState) -> Result<Data, ServerError> {
 
 /// A staff page with a form: rendered with this browser's form token, and
 /// the token's cookie when it is new.
-fn form_page(
+fn form_page<T: askama::Template>(
     headers: &HeaderMap,
     https: bool,
     status: StatusCode,
-    render: impl FnOnce(&str) -> String,
+    render: impl FnOnce(&str) -> T,
 ) -> Response {
-    match csrf::token(headers, https) {
-        Ok((token, set)) => csrf::with_token(html(status, render(&csrf::field(&token))), set),
-        Err(e) => e.into_response(),
-    }
+    csrf::form_page(headers, https, status, render).unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The answer to a form whose token does not match its cookie (a page of
@@ -345,7 +342,7 @@ async fn overview_page(
     let year = year_of(&q, &d);
     let o = compute(&d, year);
     form_page(&headers, https, StatusCode::OK, |csrf| {
-        pages::overview(&pages::OverviewPage {
+        pages::overview(&pages::OverviewFigures {
             csrf,
             data: &d,
             year,
@@ -540,7 +537,7 @@ async fn records_page(
             .collect();
         ("Các cuộc kiểm tra (tử số: số vi phạm)".to_string(), rows)
     };
-    html(StatusCode::OK, pages::records(&title, &rows))
+    respond(StatusCode::OK, &pages::records(&title, &rows))
 }
 
 async fn accidents_page(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
@@ -597,7 +594,7 @@ async fn enter_accident(
         },
     };
     let message = match crate::portal::parse_local(&f.occurred_at) {
-        None => ("error", "Thời gian xảy ra không hợp lệ.".to_string()),
+        None => Notice::error("Thời gian xảy ra không hợp lệ."),
         Some(occurred_at) => {
             let new = NewAccident {
                 occurred_at,
@@ -626,14 +623,14 @@ async fn enter_accident(
                 Ok(a)
             });
             match declared.await {
-                Ok(a) => ("success", format!("Đã ghi vụ tai nạn {}.", a.id)),
-                Err(e) => ("error", format!("Chưa ghi được: {e}")),
+                Ok(a) => Notice::success(format!("Đã ghi vụ tai nạn {}.", a.id)),
+                Err(e) => Notice::error(format!("Chưa ghi được: {e}")),
             }
         }
     };
     match load(&state).await {
         Ok(d) => form_page(&headers, https, StatusCode::OK, |field| {
-            register::register(&d, Some((message.0, &message.1)), Some(field))
+            register::register(&d, Some(message), Some(field))
         }),
         Err(e) => e.into_response(),
     }

@@ -1,9 +1,11 @@
 //! The overview's pages: figures as tables (every number links to the
-//! records behind it) with server-rendered SVG charts beside them.
+//! records behind it) with server-rendered SVG charts beside them. One
+//! template struct per page (`templates/overview/`), filled here with text
+//! and numbers; the templates escape every value but the charts' SVG.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
+use askama::Template;
 use chrono::Datelike;
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::violation::ViolationStatus;
@@ -12,7 +14,7 @@ use super::data::Data;
 use super::stats::{InspectionCount, LegalBasisCount, OverdueViolation, SectionCount, Uninspected};
 use super::targets::{TargetFigure, MEASURED, NOT_MEASURED};
 use crate::charts::{share_percent, target_chart, Bar, BarChart, Series, TargetRow};
-use crate::html::{date_vi, datetime_vi, escape as e, page};
+use crate::html::{date_vi, datetime_vi, Chrome, Notice};
 
 pub const NAV: &[(&str, &str)] = &[
     ("/admin", "Tổng quan"),
@@ -20,34 +22,47 @@ pub const NAV: &[(&str, &str)] = &[
     ("/admin/logout", "Thoát"),
 ];
 
-/// The sign-in page; `csrf` is the forms' hidden token field (`crate::csrf::field`).
-pub fn login(message: Option<&str>, csrf: &str) -> String {
-    let mut b =
-        String::from("<h1>Đăng nhập trang tổng quan <span class=\"en\">Inspectorate overview</span></h1>\n");
-    if let Some(m) = message {
-        let _ = writeln!(b, "<p class=\"error\" role=\"alert\">{}</p>", e(m));
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "overview/login.html")]
+pub struct LoginPage {
+    chrome: Chrome,
+    notice: Option<Notice>,
+    csrf: String,
+}
+
+/// The sign-in page with `message` as an error; `csrf` is this browser's form token.
+pub fn login(message: Option<&str>, csrf: &str) -> LoginPage {
+    LoginPage {
+        chrome: Chrome::new("Đăng nhập", &[]),
+        notice: message.map(Notice::error),
+        csrf: csrf.to_string(),
     }
-    let _ = writeln!(b, "<form class=\"stack\" method=\"post\" action=\"/admin/login\" id=\"account-form\">{csrf}<label for=\"account-login\">Tên đăng nhập <span class=\"en\">Login</span></label><input type=\"text\" id=\"account-login\" name=\"login\" required autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\"><label for=\"password\">Mật khẩu <span class=\"en\">Password</span></label><input type=\"password\" id=\"password\" name=\"password\" required autocomplete=\"current-password\"><button type=\"submit\" id=\"account-submit\">Đăng nhập</button></form>");
-    let _ = writeln!(b, "<h2>Hoặc bằng mã truy cập <span class=\"en\">Or with an admin token</span></h2><form class=\"stack\" method=\"post\" action=\"/admin/login\">{csrf}<label for=\"token\">Mã truy cập của cán bộ (do quản trị cấp bằng lệnh <code>admin create-admin-token</code>)</label><input type=\"password\" id=\"token\" name=\"token\" required autocomplete=\"off\"><button type=\"submit\" id=\"login\">Đăng nhập</button></form>");
-    page("Đăng nhập", &[], &b)
 }
 
 /// The page an official gets for a page their role does not open.
-pub fn refused(who: &crate::overview::auth::Official) -> String {
-    let role = who.role.map_or("mã truy cập", |r| r.label_vi());
-    let b = format!(
-        "<h1>Không có quyền truy cập <span class=\"en\">Not allowed</span></h1>\n<p class=\"error\" role=\"alert\">Tài khoản {} (vai trò {}) không được mở trang này. Nếu cần, hãy đề nghị quản trị cấp quyền phù hợp.</p>\n<form method=\"get\" action=\"/admin/logout\"><button type=\"submit\">Đăng xuất</button></form>\n",
-        e(&who.name),
-        e(role)
-    );
-    page("Không có quyền truy cập", &[], &b)
+#[derive(Template)]
+#[template(path = "overview/refused.html")]
+pub struct RefusedPage {
+    chrome: Chrome,
+    name: String,
+    role: &'static str,
+}
+
+pub fn refused(who: &crate::overview::auth::Official) -> RefusedPage {
+    RefusedPage {
+        chrome: Chrome::new("Không có quyền truy cập", &[]),
+        name: who.name.clone(),
+        role: who.role.map_or("mã truy cập", |r| r.label_vi()),
+    }
 }
 
 fn target_link(t: &str, unit: &str, year: i32) -> String {
     format!("/admin/records?target={t}&unit={unit}&year={year}")
 }
 
-pub struct OverviewPage<'a> {
+/// What the overview shows, as the handler computed it.
+pub struct OverviewFigures<'a> {
     pub data: &'a Data,
     pub year: i32,
     pub years: Vec<i32>,
@@ -58,118 +73,148 @@ pub struct OverviewPage<'a> {
     pub legal: &'a [LegalBasisCount],
     pub overdue: &'a [OverdueViolation],
     pub uninspected: &'a [Uninspected],
-    /// The forms' hidden token field (`crate::csrf::field`).
+    /// This browser's form token (`crate::csrf`).
     pub csrf: &'a str,
 }
 
-pub fn overview(p: &OverviewPage<'_>) -> String {
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<h1>Tổng quan công tác kiểm tra ATVSLĐ năm {} <span class=\"en\">Overview</span></h1>\n<p class=\"muted\">Cán bộ: {} · Số liệu lập lúc {} · Đơn vị hành chính theo đơn vị có hiệu lực vào ngày của từng hồ sơ (cấp huyện đến 30/6/2025, cấp xã từ 1/7/2025).</p>",
-        p.year,
-        e(p.official),
-        datetime_vi(chrono::Utc::now())
-    );
-    let _ = writeln!(
-        b,
-        "<form method=\"post\" action=\"/admin/logout-everywhere\" class=\"noprint\">{}<button type=\"submit\" id=\"logout-everywhere\">Đăng xuất trên mọi thiết bị <span class=\"en\">Sign out everywhere</span></button></form>",
-        p.csrf
-    );
-    b.push_str("<nav class=\"links noprint\">Năm: ");
-    for y in &p.years {
-        if *y == p.year {
-            let _ = write!(b, "<b>{y}</b> ");
-        } else {
-            let _ = write!(b, "<a href=\"/admin?year={y}\">{y}</a> ");
-        }
-    }
-    let _ = writeln!(
-        b,
-        "</nav>\n<p class=\"noprint\">Tải về: <a href=\"/admin/overview.json?year={y}\">JSON</a> · <a href=\"/admin/targets.csv\">Chỉ tiêu (CSV)</a> · <a href=\"/admin/inspections.csv\">Cuộc kiểm tra (CSV)</a> · <a href=\"/admin/decree39.csv?year={y}&amp;half=1\">Báo cáo NĐ 39 – 6 tháng đầu năm (CSV)</a> · <a href=\"/admin/decree39.csv?year={y}&amp;half=2\">6 tháng cuối năm (CSV)</a></p>",
-        y = p.year
-    );
+/// One unit's figure for a target.
+pub struct TargetUnitRow {
+    pub unit: String,
+    pub unit_code: String,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub share: String,
+    pub href: String,
+    pub records: usize,
+}
 
-    b.push_str("<h2>Các chỉ tiêu của Kế hoạch <span class=\"en\">The plan's targets</span></h2>\n");
-    for def in &MEASURED {
-        let figures: Vec<&TargetFigure> = p
-            .targets
+/// A target of the plan: its definition, chart, and figures by unit and in total.
+pub struct TargetCard {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub numerator_text: &'static str,
+    pub denominator_text: &'static str,
+    /// SVG from [`target_chart`] (escaped there).
+    pub chart: String,
+    pub rows: Vec<TargetUnitRow>,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub share: String,
+}
+
+pub struct InspectionRow {
+    pub unit: String,
+    pub unit_code: String,
+    pub month: String,
+    pub kind: &'static str,
+    pub count: u64,
+}
+
+pub struct SectionRow {
+    /// The checklist template's title.
+    pub template: String,
+    pub section: String,
+    pub title: String,
+    pub count: u64,
+}
+
+pub struct OverdueRow {
+    /// `open` or `remediated`, for the row's `data-status`.
+    pub state: &'static str,
+    pub inspection: String,
+    pub facility: String,
+    pub unit: String,
+    pub item: String,
+    pub text: String,
+    pub deadline: String,
+    pub days_overdue: i64,
+    pub status: &'static str,
+}
+
+pub struct UninspectedRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub unit: String,
+}
+
+/// The overview page.
+#[derive(Template)]
+#[template(path = "overview/overview.html")]
+pub struct OverviewPage {
+    chrome: Chrome,
+    year: i32,
+    years: Vec<i32>,
+    official: String,
+    generated_at: String,
+    csrf: String,
+    targets: Vec<TargetCard>,
+    not_measured: &'static [(&'static str, &'static str)],
+    fatal: usize,
+    /// SVG from [`BarChart::to_svg`] (escaped there).
+    inspections_chart: String,
+    inspections: Vec<InspectionRow>,
+    /// SVG from [`BarChart::to_svg`] (escaped there).
+    sections_chart: String,
+    sections: Vec<SectionRow>,
+    legal: Vec<LegalBasisCount>,
+    overdue: Vec<OverdueRow>,
+    overdue_open: usize,
+    overdue_reported: usize,
+    uninspected: Vec<UninspectedRow>,
+}
+
+fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef) -> TargetCard {
+    let figures: Vec<&TargetFigure> = p
+        .targets
+        .iter()
+        .filter(|f| f.target == def.id && f.year == p.year)
+        .collect();
+    let (n, d) = figures
+        .iter()
+        .fold((0, 0), |(n, d), f| (n + f.numerator, d + f.denominator));
+    let mut chart_rows: Vec<TargetRow> = figures
+        .iter()
+        .map(|f| TargetRow {
+            label: f.unit.name.clone(),
+            numerator: f.numerator,
+            denominator: f.denominator,
+            goal_per_mille: f.goal_per_mille,
+            href: Some(target_link(def.id, &f.unit.code, f.year)),
+        })
+        .collect();
+    chart_rows.push(TargetRow {
+        label: "Toàn thành phố".into(),
+        numerator: n,
+        denominator: d,
+        goal_per_mille: def.goal_per_mille,
+        href: Some(target_link(def.id, "", p.year)),
+    });
+    TargetCard {
+        id: def.id,
+        title: def.title_vi,
+        numerator_text: def.numerator_vi,
+        denominator_text: def.denominator_vi,
+        chart: target_chart(&format!("Chỉ tiêu {} – năm {}", def.id, p.year), &chart_rows),
+        rows: figures
             .iter()
-            .filter(|f| f.target == def.id && f.year == p.year)
-            .collect();
-        let (n, d) = figures
-            .iter()
-            .fold((0, 0), |(n, d), f| (n + f.numerator, d + f.denominator));
-        let _ = writeln!(
-            b,
-            "<div class=\"card target\" id=\"target-{}\"><h3>Chỉ tiêu {}: {}</h3>\n<p>Tử số: {}. Mẫu số: {}.</p>",
-            e(def.id),
-            e(def.id),
-            e(def.title_vi),
-            e(def.numerator_vi),
-            e(def.denominator_vi)
-        );
-        let mut rows: Vec<TargetRow> = figures
-            .iter()
-            .map(|f| TargetRow {
-                label: f.unit.name.clone(),
+            .map(|f| TargetUnitRow {
+                unit: f.unit.name.clone(),
+                unit_code: f.unit.code.clone(),
                 numerator: f.numerator,
                 denominator: f.denominator,
-                goal_per_mille: f.goal_per_mille,
-                href: Some(target_link(def.id, &f.unit.code, f.year)),
+                share: share_percent(f.numerator, f.denominator, f.goal_per_mille),
+                href: target_link(def.id, &f.unit.code, f.year),
+                records: f.records.len(),
             })
-            .collect();
-        rows.push(TargetRow {
-            label: "Toàn thành phố".into(),
-            numerator: n,
-            denominator: d,
-            goal_per_mille: def.goal_per_mille,
-            href: Some(target_link(def.id, "", p.year)),
-        });
-        b.push_str(&target_chart(
-            &format!("Chỉ tiêu {} – năm {}", def.id, p.year),
-            &rows,
-        ));
-        b.push_str("<div class=\"scroll\"><table class=\"figures\"><tr><th>Đơn vị</th><th class=\"num\">Tử số</th><th class=\"num\">Mẫu số</th><th class=\"num\">Tỷ lệ</th><th>Hồ sơ</th></tr>\n");
-        for f in &figures {
-            let _ = writeln!(
-                b,
-                "<tr data-target=\"{t}\" data-unit=\"{u}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><a href=\"{}\">{} hồ sơ</a></td></tr>",
-                e(&f.unit.name),
-                f.numerator,
-                f.denominator,
-                share_percent(f.numerator, f.denominator, f.goal_per_mille),
-                e(&target_link(def.id, &f.unit.code, f.year)),
-                f.records.len(),
-                t = e(def.id),
-                u = e(&f.unit.code)
-            );
-        }
-        let _ = writeln!(
-            b,
-            "<tr data-target=\"{t}\" data-unit=\"total\"><th>Toàn thành phố</th><th class=\"num\">{n}</th><th class=\"num\">{d}</th><th class=\"num\">{}</th><th></th></tr></table></div></div>",
-            share_percent(n, d, def.goal_per_mille),
-            t = e(def.id)
-        );
+            .collect(),
+        numerator: n,
+        denominator: d,
+        share: share_percent(n, d, def.goal_per_mille),
     }
-    b.push_str("<h3>Chỉ tiêu chưa đo được từ dữ liệu kiểm tra</h3>\n<ul>\n");
-    for (id, why) in NOT_MEASURED {
-        let _ = writeln!(b, "<li><b>Chỉ tiêu {id}</b>: {}</li>", e(why));
-    }
-    let fatal: u64 = p
-        .data
-        .accidents
-        .iter()
-        .filter(|a| a.deaths > 0 && a.date().year() == p.year)
-        .count() as u64;
-    let _ = writeln!(
-        b,
-        "</ul>\n<p>Số vụ TNLĐ chết người đã khai báo năm {}: <b id=\"fatal-count\">{fatal}</b>.</p>",
-        p.year
-    );
+}
 
-    // Inspections by unit (chart for the year, kinds as series) and the full table.
-    let year_prefix = format!("{}-", p.year);
+/// Inspections by unit for the year, kinds as series.
+fn inspections_chart(p: &OverviewFigures<'_>, year_prefix: &str) -> String {
     let kinds: Vec<InspectionKind> = {
         let mut k: Vec<_> = p.inspections.iter().map(|c| c.kind).collect();
         k.sort();
@@ -177,7 +222,7 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
         k
     };
     let mut by_unit: BTreeMap<&str, (String, Vec<u64>)> = BTreeMap::new();
-    for c in p.inspections.iter().filter(|c| c.month.starts_with(&year_prefix)) {
+    for c in p.inspections.iter().filter(|c| c.month.starts_with(year_prefix)) {
         let entry = by_unit
             .entry(c.unit.code.as_str())
             .or_insert_with(|| (c.unit.name.clone(), vec![0; kinds.len()]));
@@ -185,8 +230,7 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
             entry.1[i] += c.count;
         }
     }
-    b.push_str("<h2>Cuộc kiểm tra theo đơn vị hành chính, tháng và loại <span class=\"en\">Inspections</span></h2>\n");
-    let chart = BarChart {
+    BarChart {
         title: format!("Số cuộc kiểm tra năm {} theo đơn vị", p.year),
         series: kinds
             .iter()
@@ -203,33 +247,17 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
             })
             .collect(),
         unit: "cuộc".into(),
-    };
-    b.push_str(&chart.to_svg());
-    b.push_str("<div class=\"scroll\"><table id=\"inspections\"><tr><th>Đơn vị</th><th>Tháng</th><th>Loại</th><th class=\"num\">Số cuộc</th></tr>\n");
-    for c in p.inspections.iter().filter(|c| c.month.starts_with(&year_prefix)) {
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\"><a href=\"/admin/records?unit={}&amp;month={}\">{}</a></td></tr>",
-            e(&c.unit.name),
-            e(&c.month),
-            e(c.kind.label_vi()),
-            e(&c.unit.code),
-            e(&c.month),
-            c.count
-        );
     }
-    b.push_str("</table></div>\n");
+    .to_svg()
+}
 
-    b.push_str(
-        "<h2>Vi phạm theo nhóm nội dung <span class=\"en\">Violations by checklist section</span></h2>\n",
-    );
-    let chart = BarChart {
+fn sections_chart(sections: &[SectionCount]) -> String {
+    BarChart {
         title: "Số vi phạm theo nhóm nội dung (mọi năm)".into(),
         series: vec![Series {
             name: "Vi phạm".into(),
         }],
-        bars: p
-            .sections
+        bars: sections
             .iter()
             .map(|s| Bar {
                 label: if s.template == "osh-general" {
@@ -242,111 +270,137 @@ pub fn overview(p: &OverviewPage<'_>) -> String {
             })
             .collect(),
         unit: "vi phạm".into(),
-    };
-    b.push_str(&chart.to_svg());
-    b.push_str("<div class=\"scroll\"><table id=\"sections\"><tr><th>Mẫu phiếu</th><th>Nhóm</th><th class=\"num\">Số vi phạm</th></tr>\n");
-    for s in p.sections {
-        let template = p
+    }
+    .to_svg()
+}
+
+pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
+    let year_prefix = format!("{}-", p.year);
+    OverviewPage {
+        chrome: Chrome::new("Tổng quan", NAV),
+        year: p.year,
+        years: p.years.clone(),
+        official: p.official.to_string(),
+        generated_at: datetime_vi(chrono::Utc::now()),
+        csrf: p.csrf.to_string(),
+        targets: MEASURED.iter().map(|def| target_card(p, def)).collect(),
+        not_measured: &NOT_MEASURED,
+        fatal: p
             .data
-            .templates
-            .values()
-            .find(|t| t.id == s.template)
-            .map_or(s.template.as_str(), |t| t.title_vi.as_str());
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{} – {}</td><td class=\"num\">{}</td></tr>",
-            e(template),
-            e(&s.section),
-            e(&s.title),
-            s.count
-        );
+            .accidents
+            .iter()
+            .filter(|a| a.deaths > 0 && a.date().year() == p.year)
+            .count(),
+        inspections_chart: inspections_chart(p, &year_prefix),
+        inspections: p
+            .inspections
+            .iter()
+            .filter(|c| c.month.starts_with(&year_prefix))
+            .map(|c| InspectionRow {
+                unit: c.unit.name.clone(),
+                unit_code: c.unit.code.clone(),
+                month: c.month.clone(),
+                kind: c.kind.label_vi(),
+                count: c.count,
+            })
+            .collect(),
+        sections_chart: sections_chart(p.sections),
+        sections: p
+            .sections
+            .iter()
+            .map(|s| SectionRow {
+                template: p
+                    .data
+                    .templates
+                    .values()
+                    .find(|t| t.id == s.template)
+                    .map_or(s.template.clone(), |t| t.title_vi.clone()),
+                section: s.section.clone(),
+                title: s.title.clone(),
+                count: s.count,
+            })
+            .collect(),
+        legal: p.legal.to_vec(),
+        overdue: p
+            .overdue
+            .iter()
+            .map(|o| OverdueRow {
+                state: if o.status == ViolationStatus::Remediated {
+                    "remediated"
+                } else {
+                    "open"
+                },
+                inspection: o.inspection.to_string(),
+                facility: o.facility.clone(),
+                unit: o.unit.name.clone(),
+                item: o.item.clone(),
+                text: o.text.clone(),
+                deadline: date_vi(o.deadline),
+                days_overdue: o.days_overdue,
+                status: o.status.label_vi(),
+            })
+            .collect(),
+        overdue_open: p
+            .overdue
+            .iter()
+            .filter(|o| o.status == ViolationStatus::Open)
+            .count(),
+        overdue_reported: p
+            .overdue
+            .iter()
+            .filter(|o| o.status == ViolationStatus::Remediated)
+            .count(),
+        uninspected: p
+            .uninspected
+            .iter()
+            .map(|u| UninspectedRow {
+                name: u.name.clone(),
+                kind: u.kind.label_vi(),
+                unit: u.unit.name.clone(),
+            })
+            .collect(),
     }
-    b.push_str("</table></div>\n<h3>Theo căn cứ pháp lý</h3>\n<div class=\"scroll\"><table id=\"legal\"><tr><th>Văn bản</th><th>Điều khoản</th><th class=\"num\">Số vi phạm</th></tr>\n");
-    for l in p.legal {
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-            e(&l.instrument),
-            e(&l.article),
-            l.count
-        );
-    }
-    b.push_str("</table></div>\n");
+}
 
-    let _ = writeln!(
-        b,
-        "<h2>Vi phạm quá hạn khắc phục <span class=\"en\">Violations open past their deadline ({})</span></h2>\n<p>Chưa khắc phục: <b id=\"overdue-open\">{}</b>; cơ sở đã báo cáo, chờ đoàn kiểm tra xác nhận: <b id=\"overdue-reported\">{}</b>.</p>",
-        p.overdue.len(),
-        p.overdue.iter().filter(|o| o.status == ViolationStatus::Open).count(),
-        p.overdue.iter().filter(|o| o.status == ViolationStatus::Remediated).count()
-    );
-    b.push_str("<div class=\"scroll\"><table id=\"overdue\"><tr><th>Cơ sở</th><th>Đơn vị</th><th>Mục</th><th>Vi phạm</th><th>Thời hạn</th><th class=\"num\">Quá hạn (ngày)</th><th>Trạng thái</th></tr>\n");
-    for o in p.overdue {
-        let _ = writeln!(
-            b,
-            "<tr data-status=\"{}\"><td><a href=\"/admin/records?inspection={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            if o.status == ViolationStatus::Remediated { "remediated" } else { "open" },
-            o.inspection,
-            e(&o.facility),
-            e(&o.unit.name),
-            e(&o.item),
-            e(&o.text),
-            date_vi(o.deadline),
-            o.days_overdue,
-            e(o.status.label_vi())
-        );
-    }
-    b.push_str("</table></div>\n");
-
-    let _ = writeln!(
-        b,
-        "<h2>Cơ sở nguy cơ cao chưa được kiểm tra năm {} <span class=\"en\">High-risk establishments not inspected ({})</span></h2>",
-        p.year,
-        p.uninspected.len()
-    );
-    b.push_str("<div class=\"scroll\"><table id=\"uninspected\"><tr><th>Cơ sở</th><th>Loại</th><th>Đơn vị</th></tr>\n");
-    for u in p.uninspected {
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&u.name),
-            e(u.kind.label_vi()),
-            e(&u.unit.name)
-        );
-    }
-    b.push_str("</table></div>\n");
-    page("Tổng quan", NAV, &b)
+/// One record behind a figure.
+pub struct RecordRow {
+    pub kind: &'static str,
+    pub label: String,
+    pub date: String,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub id: String,
 }
 
 /// The records behind a figure.
-pub fn records(title: &str, rows: &[super::targets::RecordRef]) -> String {
-    let mut b = format!(
-        "<p><a href=\"/admin\">← Tổng quan</a></p><h1>{}</h1>\n<div class=\"scroll\"><table id=\"records\"><tr><th>Loại</th><th>Hồ sơ</th><th>Ngày</th><th class=\"num\">Tử số</th><th class=\"num\">Mẫu số</th><th>Mã</th></tr>\n",
-        e(title)
-    );
-    let (mut n, mut d) = (0, 0);
-    for r in rows {
-        n += r.numerator;
-        d += r.denominator;
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-            match r.kind {
-                "inspection" => "Cuộc kiểm tra",
-                "accident" => "Vụ tai nạn",
-                _ => "Cơ sở",
-            },
-            e(&r.label),
-            r.date.map(date_vi).unwrap_or_default(),
-            r.numerator,
-            r.denominator,
-            e(&r.id)
-        );
+#[derive(Template)]
+#[template(path = "overview/records.html")]
+pub struct RecordsPage {
+    chrome: Chrome,
+    rows: Vec<RecordRow>,
+    numerator: u64,
+    denominator: u64,
+}
+
+pub fn records(title: &str, rows: &[super::targets::RecordRef]) -> RecordsPage {
+    RecordsPage {
+        chrome: Chrome::new(title, NAV),
+        numerator: rows.iter().map(|r| r.numerator).sum(),
+        denominator: rows.iter().map(|r| r.denominator).sum(),
+        rows: rows
+            .iter()
+            .map(|r| RecordRow {
+                kind: match r.kind {
+                    "inspection" => "Cuộc kiểm tra",
+                    "accident" => "Vụ tai nạn",
+                    _ => "Cơ sở",
+                },
+                label: r.label.clone(),
+                date: r.date.map(date_vi).unwrap_or_default(),
+                numerator: r.numerator,
+                denominator: r.denominator,
+                id: r.id.clone(),
+            })
+            .collect(),
     }
-    let _ = writeln!(
-        b,
-        "<tr><th colspan=\"3\">Cộng ({} hồ sơ)</th><th class=\"num\">{n}</th><th class=\"num\">{d}</th><th></th></tr></table></div>",
-        rows.len()
-    );
-    page(title, NAV, &b)
 }

@@ -37,10 +37,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use self::session::{cookie, set_cookie, Gate, COOKIE, SESSION_TTL};
 use self::view::PortalView;
 use crate::app::AppState;
+use crate::csrf;
 use crate::db::{PortalGrant, Read};
 use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
-use crate::html::{html, redirect, with_cookie};
+use crate::html::{html, redirect, respond, with_cookie, Notice};
 
 /// Largest remediation upload: ten phone photos.
 const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024;
@@ -76,7 +77,36 @@ fn problem(e: ServerError) -> Response {
             )
         }
     };
-    html(status, pages::problem(title, &text))
+    respond(status, &pages::problem(title, &text))
+}
+
+/// A portal page with a form: rendered with this browser's form token
+/// (`crate::csrf`), and the token's cookie when it is new.
+fn form_page<T: askama::Template>(
+    headers: &HeaderMap,
+    https: bool,
+    status: StatusCode,
+    render: impl FnOnce(&str) -> T,
+) -> Response {
+    csrf::form_page(headers, https, status, render).unwrap_or_else(problem)
+}
+
+const FORGED: &str = "Biểu mẫu đã hết hạn hoặc không gửi từ trang này (CSRF). Hãy tải lại trang và thử lại.";
+
+/// The answer to a form whose token does not match its cookie (a page of
+/// another site posting here, or a form older than its cookie): nothing is
+/// done, and the page says to reload the form.
+fn forged(headers: &HeaderMap, https: bool) -> Response {
+    form_page(headers, https, StatusCode::FORBIDDEN, |_| {
+        pages::problem_in_session("Biểu mẫu không hợp lệ", FORGED)
+    })
+}
+
+/// A form with no field but its token (the sign-out button).
+#[derive(Deserialize)]
+struct TokenOnly {
+    #[serde(default)]
+    csrf: String,
 }
 
 /// The grant of the request's portal session. Without a live session the
@@ -109,33 +139,39 @@ struct CodeQuery {
     code: Option<String>,
 }
 
-async fn login_page(Query(q): Query<CodeQuery>) -> Response {
-    html(
-        StatusCode::OK,
-        pages::login(q.code.as_deref().unwrap_or(""), None),
-    )
+async fn login_page(Https(https): Https, headers: HeaderMap, Query(q): Query<CodeQuery>) -> Response {
+    let code = q.code.as_deref().unwrap_or("");
+    form_page(&headers, https, StatusCode::OK, |csrf| {
+        pages::login(code, None, csrf)
+    })
 }
 
 /// The QR code's target: the verify URL with the access code.
-async fn verify_link(Path(_hash): Path<String>, Query(q): Query<CodeQuery>) -> Response {
-    match q.code {
-        Some(code) => html(StatusCode::OK, pages::login(&code, None)),
-        None => html(
-            StatusCode::OK,
-            pages::login(
-                "",
-                Some((
-                    "notice",
-                    "Biên bản có thể được xác thực ngoại tuyến bằng tệp ký số đính kèm trong bản PDF; cơ sở được kiểm tra nhập mã tra cứu để xem chi tiết.",
-                )),
-            ),
-        ),
-    }
+async fn verify_link(
+    Https(https): Https,
+    headers: HeaderMap,
+    Path(_hash): Path<String>,
+    Query(q): Query<CodeQuery>,
+) -> Response {
+    let notice = q.code.is_none().then(|| {
+        Notice::info(
+            "Biên bản có thể được xác thực ngoại tuyến bằng tệp ký số đính kèm trong bản PDF; cơ sở được kiểm tra nhập mã tra cứu để xem chi tiết.",
+        )
+    });
+    let code = q.code.as_deref().unwrap_or("");
+    form_page(&headers, https, StatusCode::OK, |csrf| {
+        pages::login(code, notice, csrf)
+    })
 }
 
+/// Fields default to empty so that a post without the token gets the CSRF
+/// page, not a bare extractor rejection.
 #[derive(Deserialize)]
 struct CodeForm {
+    #[serde(default)]
     code: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 const WRONG_CODE: &str = "Mã tra cứu không đúng. Kiểm tra lại mã in trên biên bản.";
@@ -144,15 +180,22 @@ async fn open_with_code(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Https(https): Https,
+    headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Response {
+    // Before the code is looked at: a forged form neither opens a session
+    // nor counts as a wrong code.
+    if !csrf::check(&headers, &f.csrf) {
+        return form_page(&headers, https, StatusCode::FORBIDDEN, |csrf| {
+            pages::login("", Some(Notice::error(FORGED)), csrf)
+        });
+    }
     if let Gate::Locked(wait) = state.portal.gate(ip) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let text = format!("Đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
-        return html(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::login("", Some(("error", &text))),
-        );
+        return form_page(&headers, https, StatusCode::TOO_MANY_REQUESTS, |csrf| {
+            pages::login("", Some(Notice::error(text)), csrf)
+        });
     }
     let grant = match AccessCode::parse(&f.code) {
         Ok(code) => {
@@ -169,10 +212,9 @@ async fn open_with_code(
     // A malformed code and an unknown one get the same answer and both count.
     let Some(grant) = grant else {
         state.portal.failed(ip);
-        return html(
-            StatusCode::UNAUTHORIZED,
-            pages::login("", Some(("error", WRONG_CODE))),
-        );
+        return form_page(&headers, https, StatusCode::UNAUTHORIZED, |csrf| {
+            pages::login("", Some(Notice::error(WRONG_CODE)), csrf)
+        });
     };
     let opened = state
         .writer
@@ -186,7 +228,15 @@ async fn open_with_code(
     with_cookie(redirect("/portal/inspection"), &cookie)
 }
 
-async fn logout(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    Https(https): Https,
+    headers: HeaderMap,
+    Form(f): Form<TokenOnly>,
+) -> Response {
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
     if let Some(token) = cookie(&headers, COOKIE) {
         let closed = state
             .writer
@@ -202,9 +252,16 @@ async fn logout(State(state): State<AppState>, Https(https): Https, headers: Hea
     with_cookie(redirect("/portal"), &set_cookie(COOKIE, "", "/", https, Some(0)))
 }
 
-async fn inspection_page(State(state): State<AppState>, Session(grant): Session) -> Response {
+async fn inspection_page(
+    State(state): State<AppState>,
+    Session(grant): Session,
+    Https(https): Https,
+    headers: HeaderMap,
+) -> Response {
     match load(&state, grant).await {
-        Ok(view) => html(StatusCode::OK, pages::inspection(&view)),
+        Ok(view) => form_page(&headers, https, StatusCode::OK, |csrf| {
+            pages::inspection(&view, csrf)
+        }),
         Err(r) => r,
     }
 }
@@ -322,9 +379,9 @@ async fn photo(
             r
         }
         // Shown by the record, but not (yet) here as the image it declares.
-        Ok(Ok(Some(None))) => html(
+        Ok(Ok(Some(None))) => respond(
             StatusCode::NOT_FOUND,
-            pages::problem(
+            &pages::problem(
                 "Ảnh chưa nhận được",
                 "Máy chủ chưa nhận được ảnh này từ thiết bị của đoàn kiểm tra (photo not yet received).",
             ),
@@ -340,6 +397,8 @@ async fn violation_page(
     Session(grant): Session,
     Path(item): Path<String>,
     Query(q): Query<SentQuery>,
+    Https(https): Https,
+    headers: HeaderMap,
 ) -> Response {
     let view = match load(&state, grant).await {
         Ok(v) => v,
@@ -348,11 +407,12 @@ async fn violation_page(
     let Some(v) = view.violations.iter().find(|v| v.item == item) else {
         return problem(ServerError::NotFound("violation".into()));
     };
-    let message = q.sent.then_some((
-        "success",
-        "Đã nhận báo cáo khắc phục. Đoàn kiểm tra sẽ xem xét và cập nhật trạng thái.",
-    ));
-    html(StatusCode::OK, pages::violation(&view, v, message))
+    let notice = q.sent.then(|| {
+        Notice::success("Đã nhận báo cáo khắc phục. Đoàn kiểm tra sẽ xem xét và cập nhật trạng thái.")
+    });
+    form_page(&headers, https, StatusCode::OK, |csrf| {
+        pages::violation(&view, v, notice, csrf)
+    })
 }
 
 #[derive(Deserialize)]
@@ -361,14 +421,31 @@ struct SentQuery {
     sent: bool,
 }
 
-/// Reads the multipart form: sender, text and photo files.
-async fn read_report(mut form: Multipart) -> Result<(String, String, Vec<Vec<u8>>), ServerError> {
+/// A remediation report's multipart form.
+#[derive(Default)]
+struct Report {
+    /// The form token (`crate::csrf`), a field of the body like the others.
+    csrf: String,
+    sent_by: String,
+    text: String,
+    files: Vec<Vec<u8>>,
+}
+
+/// Reads the multipart form: form token, sender, text and photo files.
+async fn read_report(mut form: Multipart) -> Result<Report, ServerError> {
     let bad = |e: axum::extract::multipart::MultipartError| ServerError::Invalid(e.body_text());
-    let (mut sent_by, mut text, mut files) = (String::new(), String::new(), Vec::new());
+    let mut report = Report::default();
+    let Report {
+        csrf,
+        sent_by,
+        text,
+        files,
+    } = &mut report;
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name().unwrap_or_default() {
-            "sent_by" => sent_by = field.text().await.map_err(bad)?,
-            "text" => text = field.text().await.map_err(bad)?,
+            "csrf" => *csrf = field.text().await.map_err(bad)?,
+            "sent_by" => *sent_by = field.text().await.map_err(bad)?,
+            "text" => *text = field.text().await.map_err(bad)?,
             "photos" => {
                 let bytes = field.bytes().await.map_err(bad)?;
                 // A file input left empty still sends one empty part.
@@ -384,7 +461,7 @@ async fn read_report(mut form: Multipart) -> Result<(String, String, Vec<Vec<u8>
             _ => {}
         }
     }
-    Ok((sent_by, text, files))
+    Ok(report)
 }
 
 /// A remediation report: every photo is normalised first (a bad file
@@ -394,12 +471,23 @@ async fn send_report(
     State(state): State<AppState>,
     Session(grant): Session,
     Path(item): Path<String>,
+    Https(https): Https,
+    headers: HeaderMap,
     form: Multipart,
 ) -> Response {
-    let (sent_by, text, files) = match read_report(form).await {
+    let Report {
+        csrf: token,
+        sent_by,
+        text,
+        files,
+    } = match read_report(form).await {
         Ok(r) => r,
         Err(e) => return problem(e),
     };
+    // Before any photo is decoded or stored.
+    if !csrf::check(&headers, &token) {
+        return forged(&headers, https);
+    }
     // By the rules every replica checks the operation with (a browser sends
     // a textarea's line breaks as CR LF), before any photo is stored.
     let normal = kiemtra_core::text::SENT_BY
@@ -454,9 +542,16 @@ async fn send_report(
     }
 }
 
-async fn accident_page(State(state): State<AppState>, Session(grant): Session) -> Response {
+async fn accident_page(
+    State(state): State<AppState>,
+    Session(grant): Session,
+    Https(https): Https,
+    headers: HeaderMap,
+) -> Response {
     match load(&state, grant).await {
-        Ok(view) => html(StatusCode::OK, pages::accident_form(&view, None)),
+        Ok(view) => form_page(&headers, https, StatusCode::OK, |csrf| {
+            pages::accident_form(&view, None, csrf)
+        }),
         Err(r) => r,
     }
 }
@@ -475,6 +570,8 @@ struct AccidentForm {
     victims: String,
     account: String,
     person: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `YYYY-MM-DDTHH:MM` as a browser's datetime-local sends it, Vietnam time.
@@ -491,15 +588,21 @@ pub fn parse_local(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 async fn declare_accident(
     State(state): State<AppState>,
     Session(grant): Session,
+    Https(https): Https,
+    headers: HeaderMap,
     Form(f): Form<AccidentForm>,
 ) -> Response {
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
     let view = match load(&state, grant).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let Some(occurred_at) = parse_local(&f.occurred_at) else {
-        let page = pages::accident_form(&view, Some(("error", "Thời gian xảy ra không hợp lệ.")));
-        return html(StatusCode::BAD_REQUEST, page);
+        return form_page(&headers, https, StatusCode::BAD_REQUEST, |csrf| {
+            pages::accident_form(&view, Some(Notice::error("Thời gian xảy ra không hợp lệ.")), csrf)
+        });
     };
     let new = NewAccident {
         occurred_at,
@@ -525,17 +628,15 @@ async fn declare_accident(
                 crate::html::datetime_vi(a.declared_at),
                 a.id
             );
-            html(
-                StatusCode::OK,
-                pages::accident_form(&view, Some(("success", &text))),
-            )
+            form_page(&headers, https, StatusCode::OK, |csrf| {
+                pages::accident_form(&view, Some(Notice::success(text)), csrf)
+            })
         }
         Err(e @ (ServerError::Core(_) | ServerError::Invalid(_))) => {
             let text = format!("Khai báo chưa hợp lệ: {e}");
-            html(
-                StatusCode::BAD_REQUEST,
-                pages::accident_form(&view, Some(("error", &text))),
-            )
+            form_page(&headers, https, StatusCode::BAD_REQUEST, |csrf| {
+                pages::accident_form(&view, Some(Notice::error(text)), csrf)
+            })
         }
         Err(e) => problem(e),
     }

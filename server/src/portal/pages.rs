@@ -1,13 +1,14 @@
-//! The portal's pages, in Vietnamese with English beside the headings.
+//! The portal's pages, in Vietnamese with English beside the headings: one
+//! template struct per page (`templates/portal/`), filled here from the
+//! [`PortalView`] with text only; the templates escape every value.
 
-use std::fmt::Write;
-
+use askama::Template;
 use kiemtra_core::evidence::PhotoRecord;
 use kiemtra_core::remediation::RemediationReport;
 use kiemtra_core::violation::{Violation, ViolationStatus};
 
 use super::view::{days_left, PortalView};
-use crate::html::{date_vi, datetime_vi, escape as e, page};
+use crate::html::{date_vi, datetime_vi, Chrome, Notice};
 
 const NAV: &[(&str, &str)] = &[
     ("/portal/inspection", "Kết quả kiểm tra"),
@@ -16,98 +17,167 @@ const NAV: &[(&str, &str)] = &[
 ];
 
 /// The page that asks for the access code.
-pub fn login(code: &str, message: Option<(&str, &str)>) -> String {
-    let mut b = String::new();
-    b.push_str(
-        "<h1>Tra cứu kết quả kiểm tra <span class=\"en\">Inspection results for establishments</span></h1>\n",
-    );
-    b.push_str("<p>Nhập mã tra cứu in trên biên bản kiểm tra (hoặc quét mã QR trên biên bản).</p>\n");
-    if let Some((class, text)) = message {
-        let _ = writeln!(b, "<p class=\"{class}\" role=\"alert\">{}</p>", e(text));
-    }
-    let _ = writeln!(
-        b,
-        "<form class=\"stack\" method=\"post\" action=\"/portal\">\n<label for=\"code\">Mã tra cứu <span class=\"en\">Access code</span></label>\n<input type=\"text\" id=\"code\" name=\"code\" value=\"{}\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" placeholder=\"XXXXX-XXXXX-XXXXX-XXXXX\" required>\n<button type=\"submit\" id=\"open\">Xem kết quả</button>\n</form>",
-        e(code)
-    );
-    page("Tra cứu kết quả kiểm tra", &[], &b)
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+pub struct LoginPage<'a> {
+    chrome: Chrome,
+    /// The code to fill in (from the QR code's link), as typed.
+    code: &'a str,
+    notice: Option<Notice>,
+    csrf: String,
 }
 
-fn status_badge(v: &Violation) -> String {
-    let class = match v.status {
-        ViolationStatus::Open => "bad",
-        ViolationStatus::Remediated => "warn",
-        ViolationStatus::Verified => "ok",
-    };
-    format!("<span class=\"badge {class}\">{}</span>", e(v.status.label_vi()))
-}
-
-fn days_text(v: &Violation, view: &PortalView) -> String {
-    match days_left(v, view.today) {
-        None => "—".into(),
-        Some(d) if d < 0 => format!("<span class=\"bad\">Quá hạn {} ngày</span>", -d),
-        Some(0) => "<span class=\"warn\">Hết hạn hôm nay</span>".into(),
-        Some(d) => format!("Còn {d} ngày"),
+pub fn login<'a>(code: &'a str, notice: Option<Notice>, csrf: &str) -> LoginPage<'a> {
+    LoginPage {
+        chrome: Chrome::new("Tra cứu kết quả kiểm tra", &[]),
+        code,
+        notice,
+        csrf: csrf.to_string(),
     }
 }
 
-fn legal(v: &Violation) -> String {
-    let mut s = v
-        .legal_basis
-        .iter()
-        .map(|l| format!("{}, {}", e(&l.article), e(&l.instrument)))
-        .collect::<Vec<_>>()
-        .join("; ");
-    if let Some(sanction) = &v.sanction {
-        let _ = write!(
-            s,
-            "<br><span class=\"muted\">Chế tài: {}, {}</span>",
-            e(&sanction.article),
-            e(&sanction.instrument)
-        );
-    }
-    s
+/// A violation's status as its badge shows it.
+pub struct Badge {
+    pub class: &'static str,
+    pub label: &'static str,
 }
 
-fn verification(view: &PortalView) -> String {
-    let Some(report) = &view.report else {
-        return "<p class=\"notice\">Biên bản chưa được lập.</p>".into();
-    };
-    let mut b = String::new();
-    if report.is_valid() {
-        b.push_str("<p class=\"success\" id=\"verify-status\">✔ Biên bản xác thực: mọi chữ ký số hợp lệ, do khóa đã được cấp chứng thư ký, nội dung không bị sửa đổi. <span class=\"en\">Every signature verifies.</span></p>\n");
-    } else if !view.is_sealed() {
-        b.push_str("<p class=\"notice\" id=\"verify-status\">Biên bản đang chờ ký, chưa có chữ ký của trưởng đoàn. <span class=\"en\">Awaiting signatures.</span></p>\n");
-    } else {
-        b.push_str("<p class=\"error\" id=\"verify-status\">✘ Có chữ ký không xác thực được. <span class=\"en\">A signature does not verify.</span></p>\n");
-    }
-    b.push_str("<div class=\"scroll\"><table><tr><th>Người ký</th><th>Vai trò</th><th>Dấu vân tay khóa</th><th>Kết quả</th></tr>\n");
-    for s in &report.signatures {
-        let name = view
-            .trusted
-            .get(&s.signer)
-            .map(|k| k.name.clone())
-            .unwrap_or_else(|| s.signer.clone());
-        let ok = if s.is_ok() {
-            "<span class=\"ok\">Hợp lệ</span>"
-        } else {
-            "<span class=\"bad\">Không hợp lệ</span>"
+/// The days left to a deadline, as text, with the class that colours it.
+pub struct Days {
+    pub class: Option<&'static str>,
+    pub text: String,
+}
+
+/// One violation as the portal shows it.
+pub struct ViolationRow {
+    pub item: String,
+    pub text: String,
+    /// Every citation, "article, instrument", joined with "; ".
+    pub legal_basis: String,
+    pub sanction: Option<String>,
+    pub requirement: String,
+    pub deadline: String,
+    pub days: Days,
+    pub status: Badge,
+}
+
+impl ViolationRow {
+    pub fn new(v: &Violation, today: chrono::NaiveDate) -> Self {
+        let days = match days_left(v, today) {
+            None => Days {
+                class: None,
+                text: "—".into(),
+            },
+            Some(d) if d < 0 => Days {
+                class: Some("bad"),
+                text: format!("Quá hạn {} ngày", -d),
+            },
+            Some(0) => Days {
+                class: Some("warn"),
+                text: "Hết hạn hôm nay".into(),
+            },
+            Some(d) => Days {
+                class: None,
+                text: format!("Còn {d} ngày"),
+            },
         };
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{ok}</td></tr>",
-            e(&name),
-            e(role_vi(s.role)),
-            e(&s.fingerprint)
-        );
+        let class = match v.status {
+            ViolationStatus::Open => "bad",
+            ViolationStatus::Remediated => "warn",
+            ViolationStatus::Verified => "ok",
+        };
+        Self {
+            item: v.item.clone(),
+            text: v.text_vi.clone(),
+            legal_basis: v
+                .legal_basis
+                .iter()
+                .map(|l| format!("{}, {}", l.article, l.instrument))
+                .collect::<Vec<_>>()
+                .join("; "),
+            sanction: v
+                .sanction
+                .as_ref()
+                .map(|s| format!("{}, {}", s.article, s.instrument)),
+            requirement: v.requirement.clone(),
+            deadline: date_vi(v.deadline),
+            days,
+            status: Badge {
+                class,
+                label: v.status.label_vi(),
+            },
+        }
     }
-    b.push_str("</table></div>\n");
-    let _ = writeln!(
-        b,
-        "<p class=\"muted\">Mã băm nội dung (SHA-256): <code>{}</code></p>",
-        report.content_hash
-    );
-    b
+}
+
+/// A photo's thumbnail and image (by hash), shown once both have arrived
+/// as the images the operation declares; until then a note in its place.
+pub struct PhotoLink {
+    pub image: String,
+    pub thumbnail: String,
+    pub alt: String,
+    pub received: bool,
+}
+
+impl PhotoLink {
+    fn new(view: &PortalView, p: &PhotoRecord, alt: &str) -> Self {
+        Self {
+            image: p.image.sha256.clone(),
+            thumbnail: p.thumbnail.sha256.clone(),
+            alt: alt.to_string(),
+            received: view.received.contains(&p.image.sha256),
+        }
+    }
+}
+
+/// What the verification of the minutes' signatures found.
+pub enum Outcome {
+    Valid,
+    AwaitingSignatures,
+    Invalid,
+}
+
+pub struct SignatureRow {
+    pub name: String,
+    pub role: &'static str,
+    pub fingerprint: String,
+    pub ok: bool,
+}
+
+pub struct Verification {
+    pub outcome: Outcome,
+    pub signatures: Vec<SignatureRow>,
+    pub content_hash: String,
+}
+
+fn verification(view: &PortalView) -> Option<Verification> {
+    let report = view.report.as_ref()?;
+    let outcome = if report.is_valid() {
+        Outcome::Valid
+    } else if !view.is_sealed() {
+        Outcome::AwaitingSignatures
+    } else {
+        Outcome::Invalid
+    };
+    let signatures = report
+        .signatures
+        .iter()
+        .map(|s| SignatureRow {
+            name: view
+                .trusted
+                .get(&s.signer)
+                .map(|k| k.name.clone())
+                .unwrap_or_else(|| s.signer.clone()),
+            role: role_vi(s.role),
+            fingerprint: s.fingerprint.clone(),
+            ok: s.is_ok(),
+        })
+        .collect();
+    Some(Verification {
+        outcome,
+        signatures,
+        content_hash: report.content_hash.to_string(),
+    })
 }
 
 fn role_vi(r: kiemtra_core::people::Role) -> &'static str {
@@ -118,206 +188,186 @@ fn role_vi(r: kiemtra_core::people::Role) -> &'static str {
     }
 }
 
+pub struct FacilityLine {
+    pub name: String,
+    pub tax_code: Option<String>,
+    pub street: String,
+    pub kind: &'static str,
+}
+
+pub struct InspectionLine {
+    pub kind: &'static str,
+    pub date: String,
+    pub status: &'static str,
+    /// The minutes' number (empty before they are drawn up).
+    pub number: String,
+}
+
 /// The establishment's main page: minutes, verification, violations, photos.
-pub fn inspection(view: &PortalView) -> String {
+#[derive(Template)]
+#[template(path = "portal/inspection.html")]
+pub struct InspectionPage {
+    chrome: Chrome,
+    facility: FacilityLine,
+    inspection: InspectionLine,
+    verification: Option<Verification>,
+    violations: Vec<ViolationRow>,
+    photos: Vec<PhotoLink>,
+    csrf: String,
+}
+
+pub fn inspection(view: &PortalView, csrf: &str) -> InspectionPage {
     let f = &view.facility;
     let i = &view.record.inspection;
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<h1 id=\"facility\">{}</h1>\n<p>{}{} · {}</p>",
-        e(&f.name),
-        f.tax_code
-            .as_ref()
-            .map(|t| format!("Mã số thuế {} · ", e(t.as_str())))
-            .unwrap_or_default(),
-        e(&f.address.street),
-        e(f.kind.label_vi())
-    );
-    let number = view
-        .signed
-        .as_ref()
-        .map(|s| s.document().number.clone())
-        .unwrap_or_default();
-    let _ = writeln!(
-        b,
-        "<div class=\"card\"><b>{} ngày {}</b> – {}<br>Biên bản số {} · <a href=\"/portal/minutes\">Xem biên bản</a> · <a href=\"/portal/minutes.pdf\">Tải PDF (có tệp ký số đính kèm)</a></div>",
-        e(i.kind.label_vi()),
-        date_vi(i.date()),
-        e(i.status.label_vi()),
-        e(&number)
-    );
-    b.push_str("<h2>Xác thực chữ ký <span class=\"en\">Signature verification</span></h2>\n");
-    b.push_str(&verification(view));
-    let _ = writeln!(
-        b,
-        "<h2>Các vi phạm và yêu cầu khắc phục <span class=\"en\">Violations ({})</span></h2>",
-        view.violations.len()
-    );
-    if view.violations.is_empty() {
-        b.push_str("<p>Không có vi phạm.</p>\n");
-    } else {
-        b.push_str("<div class=\"scroll\"><table id=\"violations\" class=\"cards\"><tr><th>Mục</th><th>Vi phạm</th><th>Căn cứ pháp lý</th><th>Yêu cầu khắc phục</th><th>Thời hạn</th><th>Trạng thái</th><th></th></tr>\n");
-        for v in &view.violations {
-            let _ = writeln!(
-                b,
-                "<tr data-item=\"{item}\"><td data-label=\"Mục\">{item}</td><td>{}</td><td data-label=\"Căn cứ\">{}</td><td data-label=\"Yêu cầu\">{}</td><td data-label=\"Thời hạn\">{}<br>{}</td><td>{}</td><td class=\"noprint action\"><a href=\"/portal/violations/{item}\">Báo cáo khắc phục</a></td></tr>",
-                e(&v.text_vi),
-                legal(v),
-                e(&v.requirement),
-                date_vi(v.deadline),
-                days_text(v, view),
-                status_badge(v),
-                item = e(&v.item)
-            );
-        }
-        b.push_str("</table></div>\n");
-    }
-    let photos: Vec<_> = view.record.photos.values().collect();
-    if !photos.is_empty() {
-        let _ = writeln!(
-            b,
-            "<h2>Ảnh hiện trường <span class=\"en\">Photos ({})</span></h2>\n<div class=\"thumbs\">",
-            photos.len()
-        );
-        for p in photos {
-            let caption = p.caption.as_deref().unwrap_or("Ảnh");
-            b.push_str(&photo_link(view, p, caption));
-            b.push('\n');
-        }
-        b.push_str("</div>\n");
-    }
-    b.push_str(
-        "<form method=\"post\" action=\"/portal/logout\"><button type=\"submit\">Thoát</button></form>\n",
-    );
-    page(&f.name, NAV, &b)
-}
-
-/// A photo's thumbnail linking to the image, once both have arrived and are
-/// the images the operation declares; until then a note in its place.
-fn photo_link(view: &PortalView, p: &PhotoRecord, alt: &str) -> String {
-    if view.received.contains(&p.image.sha256) {
-        format!(
-            "<a href=\"/portal/photos/{}\"><img src=\"/portal/photos/{}\" alt=\"{}\" loading=\"lazy\"></a>",
-            e(&p.image.sha256),
-            e(&p.thumbnail.sha256),
-            e(alt)
-        )
-    } else {
-        format!(
-            "<span class=\"missing-photo\" title=\"{}\">{NOT_RECEIVED}</span>",
-            e(alt)
-        )
+    InspectionPage {
+        chrome: Chrome::new(&f.name, NAV),
+        facility: FacilityLine {
+            name: f.name.clone(),
+            tax_code: f.tax_code.as_ref().map(|t| t.as_str().to_string()),
+            street: f.address.street.clone(),
+            kind: f.kind.label_vi(),
+        },
+        inspection: InspectionLine {
+            kind: i.kind.label_vi(),
+            date: date_vi(i.date()),
+            status: i.status.label_vi(),
+            number: view
+                .signed
+                .as_ref()
+                .map(|s| s.document().number.clone())
+                .unwrap_or_default(),
+        },
+        verification: verification(view),
+        violations: view
+            .violations
+            .iter()
+            .map(|v| ViolationRow::new(v, view.today))
+            .collect(),
+        photos: view
+            .record
+            .photos
+            .values()
+            .map(|p| PhotoLink::new(view, p, p.caption.as_deref().unwrap_or("Ảnh")))
+            .collect(),
+        csrf: csrf.to_string(),
     }
 }
 
-/// What stands in for a photo the server does not (yet) hold as an image.
-pub const NOT_RECEIVED: &str = "Ảnh chưa nhận được <span class=\"en\">Photo not yet received</span>";
+/// A remediation report the establishment sent.
+pub struct ReportView {
+    pub sent_by: String,
+    pub received_at: String,
+    pub text: String,
+    pub photos: Vec<PhotoLink>,
+}
 
-fn report_block(view: &PortalView, r: &RemediationReport) -> String {
-    let mut b = format!(
-        "<div class=\"card report\"><b>{}</b> – gửi lúc {}<p>{}</p>",
-        e(&r.sent_by),
-        datetime_vi(r.received_at),
-        e(&r.text)
-    );
-    if !r.photos.is_empty() {
-        b.push_str("<div class=\"thumbs\">");
-        for p in &r.photos {
-            b.push_str(&photo_link(view, p, "Ảnh khắc phục"));
+impl ReportView {
+    fn new(view: &PortalView, r: &RemediationReport) -> Self {
+        Self {
+            sent_by: r.sent_by.clone(),
+            received_at: datetime_vi(r.received_at),
+            text: r.text.clone(),
+            photos: r
+                .photos
+                .iter()
+                .map(|p| PhotoLink::new(view, p, "Ảnh khắc phục"))
+                .collect(),
         }
-        b.push_str("</div>");
     }
-    b.push_str("</div>\n");
-    b
+}
+
+/// The inspectors' verdict on the reports.
+pub struct ReviewView {
+    pub at: String,
+    pub verdict: &'static str,
+    pub note: Option<String>,
 }
 
 /// One violation: what it is, what was reported, and the form to report remediation.
-pub fn violation(view: &PortalView, v: &Violation, message: Option<(&str, &str)>) -> String {
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<p><a href=\"/portal/inspection\">← {}</a></p>\n<h1>Vi phạm mục {}</h1>\n<p id=\"violation-text\">{}</p>\n<table><tr><th>Căn cứ pháp lý</th><td>{}</td></tr><tr><th>Yêu cầu khắc phục</th><td>{}</td></tr><tr><th>Thời hạn</th><td>{} ({})</td></tr><tr><th>Trạng thái</th><td id=\"status\">{}</td></tr></table>",
-        e(&view.facility.name),
-        e(&v.item),
-        e(&v.text_vi),
-        legal(v),
-        e(&v.requirement),
-        date_vi(v.deadline),
-        days_text(v, view),
-        status_badge(v)
-    );
-    if let Some((class, text)) = message {
-        let _ = writeln!(b, "<p class=\"{class}\" role=\"alert\">{}</p>", e(text));
+#[derive(Template)]
+#[template(path = "portal/violation.html")]
+pub struct ViolationPage {
+    chrome: Chrome,
+    facility_name: String,
+    v: ViolationRow,
+    notice: Option<Notice>,
+    reports: Vec<ReportView>,
+    reviews: Vec<ReviewView>,
+    /// Whether the form is shown: the minutes are sealed and the violation is not yet verified.
+    takes_reports: bool,
+    /// Past the deadline (reports are still taken, dated).
+    late: bool,
+    csrf: String,
+}
+
+pub fn violation(view: &PortalView, v: &Violation, notice: Option<Notice>, csrf: &str) -> ViolationPage {
+    ViolationPage {
+        chrome: Chrome::new(&format!("Vi phạm {}", v.item), NAV),
+        facility_name: view.facility.name.clone(),
+        v: ViolationRow::new(v, view.today),
+        notice,
+        reports: view
+            .record
+            .remediation_reports(&v.item)
+            .iter()
+            .map(|r| ReportView::new(view, r))
+            .collect(),
+        reviews: view
+            .record
+            .remediation_reviews(&v.item)
+            .iter()
+            .map(|r| ReviewView {
+                at: datetime_vi(r.at),
+                verdict: r.review.verdict.label_vi(),
+                note: r.review.note.clone(),
+            })
+            .collect(),
+        takes_reports: view.is_sealed() && v.status != ViolationStatus::Verified,
+        late: v.deadline < view.today,
+        csrf: csrf.to_string(),
     }
-    let reports = view.record.remediation_reports(&v.item);
-    if !reports.is_empty() {
-        b.push_str("<h2>Báo cáo đã gửi <span class=\"en\">Reports sent</span></h2>\n");
-        for r in reports {
-            b.push_str(&report_block(view, r));
-        }
-    }
-    for r in view.record.remediation_reviews(&v.item) {
-        let _ = writeln!(
-            b,
-            "<p class=\"card\">Kết quả xem xét của đoàn kiểm tra ({}): <b>{}</b>{}</p>",
-            datetime_vi(r.at),
-            e(r.review.verdict.label_vi()),
-            r.review
-                .note
-                .as_ref()
-                .map(|n| format!(" – {}", e(n)))
-                .unwrap_or_default()
-        );
-    }
-    if view.is_sealed() && v.status != ViolationStatus::Verified {
-        let late = if v.deadline < view.today {
-            "<p class=\"notice\">Đã quá thời hạn khắc phục: báo cáo vẫn được nhận và ghi rõ ngày gửi.</p>"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            b,
-            "<h2>Gửi báo cáo khắc phục <span class=\"en\">Report remediation</span></h2>{late}\n<form class=\"stack\" method=\"post\" action=\"/portal/violations/{}\" enctype=\"multipart/form-data\">\n<label for=\"sent_by\">Người gửi (họ tên, chức vụ)</label><input type=\"text\" id=\"sent_by\" name=\"sent_by\" required maxlength=\"200\">\n<label for=\"text\">Nội dung đã khắc phục</label><textarea id=\"text\" name=\"text\" rows=\"5\" required maxlength=\"4000\"></textarea>\n<label for=\"photos\">Ảnh minh chứng (JPEG, PNG, WebP; tối đa 10 ảnh)</label><input type=\"file\" id=\"photos\" name=\"photos\" accept=\"image/jpeg,image/png,image/webp\" multiple>\n<button type=\"submit\" id=\"send\">Gửi báo cáo</button>\n</form>",
-            e(&v.item)
-        );
-    }
-    page(&format!("Vi phạm {}", v.item), NAV, &b)
 }
 
 /// The online accident declaration (plan §IV.1.d).
-pub fn accident_form(view: &PortalView, message: Option<(&str, &str)>) -> String {
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<h1>Khai báo tai nạn lao động <span class=\"en\">Declare a labour accident</span></h1>\n<p>{} – khai báo ngay khi xảy ra tai nạn lao động chết người hoặc làm bị thương nặng (Luật ATVSLĐ, Điều 34). Thời điểm khai báo được ghi lại.</p>",
-        e(&view.facility.name)
-    );
-    if let Some((class, text)) = message {
-        let _ = writeln!(b, "<p class=\"{class}\" role=\"alert\">{}</p>", e(text));
+#[derive(Template)]
+#[template(path = "portal/accident.html")]
+pub struct AccidentPage {
+    chrome: Chrome,
+    facility_name: String,
+    notice: Option<Notice>,
+    csrf: String,
+}
+
+pub fn accident_form(view: &PortalView, notice: Option<Notice>, csrf: &str) -> AccidentPage {
+    AccidentPage {
+        chrome: Chrome::new("Khai báo tai nạn lao động", NAV),
+        facility_name: view.facility.name.clone(),
+        notice,
+        csrf: csrf.to_string(),
     }
-    b.push_str(
-        "<form class=\"stack\" method=\"post\" action=\"/portal/accident\">\n\
-<label for=\"occurred_at\">Thời gian xảy ra (giờ Việt Nam)</label><input type=\"datetime-local\" id=\"occurred_at\" name=\"occurred_at\" required>\n\
-<label for=\"place\">Nơi xảy ra</label><input type=\"text\" id=\"place\" name=\"place\" required maxlength=\"300\">\n\
-<label for=\"deaths\">Số người chết</label><input type=\"number\" id=\"deaths\" name=\"deaths\" min=\"0\" value=\"0\">\n\
-<label for=\"seriously_injured\">Số người bị thương nặng</label><input type=\"number\" id=\"seriously_injured\" name=\"seriously_injured\" min=\"0\" value=\"0\">\n\
-<label for=\"lightly_injured\">Số người bị thương nhẹ</label><input type=\"number\" id=\"lightly_injured\" name=\"lightly_injured\" min=\"0\" value=\"0\">\n\
-<label for=\"victims\">Họ tên người bị nạn (mỗi dòng một người)</label><textarea id=\"victims\" name=\"victims\" rows=\"3\"></textarea>\n\
-<label for=\"account\">Tóm tắt diễn biến, thương tích</label><textarea id=\"account\" name=\"account\" rows=\"5\" required maxlength=\"4000\"></textarea>\n\
-<label for=\"person\">Người khai báo (họ tên, chức vụ)</label><input type=\"text\" id=\"person\" name=\"person\" required maxlength=\"200\">\n\
-<button type=\"submit\" id=\"declare\">Gửi khai báo</button>\n</form>\n",
-    );
-    page("Khai báo tai nạn lao động", NAV, &b)
 }
 
 /// An error page that says no more than it must.
-pub fn problem(title: &str, text: &str) -> String {
-    page(
-        title,
-        &[("/portal", "Nhập mã tra cứu")],
-        &format!("<h1>{}</h1>\n<p class=\"error\">{}</p>", e(title), e(text)),
-    )
+#[derive(Template)]
+#[template(path = "portal/problem.html")]
+pub struct ProblemPage {
+    chrome: Chrome,
+    text: String,
+}
+
+pub fn problem(title: &str, text: &str) -> ProblemPage {
+    ProblemPage {
+        chrome: Chrome::new(title, &[("/portal", "Nhập mã tra cứu")]),
+        text: text.to_string(),
+    }
+}
+
+/// An error page within a session: the portal's links stay in the top bar.
+pub fn problem_in_session(title: &str, text: &str) -> ProblemPage {
+    ProblemPage {
+        chrome: Chrome::new(title, NAV),
+        text: text.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -334,7 +384,18 @@ mod tests {
         }
     }
 
-    /// A template is outside input: its citations are text, never markup.
+    /// The partials of a violation, on their own.
+    #[derive(Template)]
+    #[template(
+        source = r#"{% include "portal/legal.html" %}|{% include "portal/days.html" %}|{% include "portal/status.html" %}"#,
+        ext = "html"
+    )]
+    struct Cells {
+        v: ViolationRow,
+    }
+
+    /// A template is outside input: its citations are text, never markup,
+    /// and the templates escape them (they are never escaped by hand).
     #[test]
     fn the_legal_basis_is_escaped() {
         let v = Violation {
@@ -355,13 +416,27 @@ mod tests {
             conflict: false,
             edit_heads: Vec::new(),
         };
-        let html = legal(&v);
+        let today = NaiveDate::from_ymd_opt(2026, 1, 3).unwrap();
+        let row = ViolationRow::new(&v, today);
+        // The view holds plain text: escaped once, by the template.
+        assert_eq!(
+            row.legal_basis,
+            "Điều 14 <script>alert(1)</script>, Luật ATVSLĐ & \"2015\""
+        );
+        let html = Cells { v: row }.render().unwrap();
         assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
         assert!(
-            html.contains("Điều 14 &lt;script&gt;alert(1)&lt;/script&gt;"),
+            html.contains("Điều 14 &#60;script&#62;alert(1)&#60;/script&#62;"),
             "{html}"
         );
-        assert!(html.contains("Luật ATVSLĐ &amp; &quot;2015&quot;"), "{html}");
-        assert!(html.contains("Điều 21 &lt;b&gt;"), "{html}");
+        assert!(html.contains("Luật ATVSLĐ &#38; &#34;2015&#34;"), "{html}");
+        assert!(
+            html.contains("<br><span class=\"muted\">Chế tài: Điều 21 &#60;b&#62;, Nghị định 12/2022</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"bad\">Quá hạn 2 ngày</span>|<span class=\"badge bad\">"),
+            "{html}"
+        );
     }
 }
