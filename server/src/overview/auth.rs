@@ -7,7 +7,10 @@
 //! instead send the token as `Authorization: Bearer …` with each request.
 //!
 //! An account's session is checked against the account on every request,
-//! so a disabled account or a changed role takes effect at once.
+//! so a disabled account or a changed role takes effect at once. So is the
+//! agency's second-factor rule: while it covers an account's role and the
+//! account has no second factor, its session opens its own account page
+//! only ([`signed_in`] says [`Signed::MustEnrol`]; [`official`] refuses).
 
 use std::time::Duration;
 
@@ -53,9 +56,39 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, COOKIE)
 }
 
+/// The `code` of the refusal of a session that must set up a second factor first.
+pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
+
+/// Who a request's session or token is, and whether it may open anything yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signed {
+    /// Signed in; the role decides the rest.
+    In(Official),
+    /// An account that the agency's rule requires a second factor of and
+    /// that has none: it may open its own account page, to set one up, and
+    /// nothing else.
+    MustEnrol(Official),
+}
+
 /// The official making the request, by session cookie or by bearer token;
-/// `None` when neither opens anything.
+/// `None` when neither opens anything. An account that must first set up
+/// a second factor is refused here (403 `second_factor_required`), so that
+/// every page and call that asks for an official refuses it; only its
+/// account page asks [`signed_in`] instead.
 pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>, ServerError> {
+    match signed_in(db, headers)? {
+        Some(Signed::In(who)) => Ok(Some(who)),
+        Some(Signed::MustEnrol(_)) => Err(ServerError::forbidden(
+            SECOND_FACTOR_REQUIRED,
+            "this account must set up a second factor first (/admin/account)",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The official making the request, as [`official`], with those who must
+/// set up a second factor first told apart instead of refused.
+pub fn signed_in(db: &impl Read, headers: &HeaderMap) -> Result<Option<Signed>, ServerError> {
     if let Some(token) = cookie(headers, COOKIE) {
         let now = chrono::Utc::now().timestamp();
         if let Some(s) = db
@@ -63,20 +96,28 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
             .filter(|s| s.expires_at > now)
         {
             let Some(signed_in) = s.account else {
-                return Ok(Some(Official {
+                return Ok(Some(Signed::In(Official {
                     name: s.name,
                     role: None,
                     login: None,
-                }));
+                })));
             };
-            return Ok(db
-                .account(&signed_in.login)?
-                .filter(|a| !a.disabled)
-                .map(|a| Official {
-                    name: a.display_name,
-                    role: Some(a.role),
-                    login: Some(a.login),
-                }));
+            let Some(a) = db.account(&signed_in.login)?.filter(|a| !a.disabled) else {
+                return Ok(None);
+            };
+            // Read on every request, so that turning the rule on takes
+            // effect for sessions already open, not only at the next sign-in.
+            let must_enrol = !a.second_factor.is_on() && db.second_factor_policy()?.covers(a.role);
+            let who = Official {
+                name: a.display_name,
+                role: Some(a.role),
+                login: Some(a.login),
+            };
+            return Ok(Some(if must_enrol {
+                Signed::MustEnrol(who)
+            } else {
+                Signed::In(who)
+            }));
         }
     }
     let bearer = headers
@@ -84,10 +125,13 @@ pub fn official(db: &impl Read, headers: &HeaderMap) -> Result<Option<Official>,
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer {
-        Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| Official {
-            name: t.name,
-            role: None,
-            login: None,
+        // Admin tokens are for scripts and have no role: the rule does not cover them.
+        Some(token) => Ok(db.admin_token(&token_hash(token))?.map(|t| {
+            Signed::In(Official {
+                name: t.name,
+                role: None,
+                login: None,
+            })
         })),
         None => Ok(None),
     }

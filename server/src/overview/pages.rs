@@ -17,6 +17,7 @@ use crate::html::{date_vi, datetime_vi, escape as e, page};
 pub const NAV: &[(&str, &str)] = &[
     ("/admin", "Tổng quan"),
     ("/admin/accidents", "Sổ tai nạn lao động"),
+    ("/admin/account", "Tài khoản"),
     ("/admin/logout", "Thoát"),
 ];
 
