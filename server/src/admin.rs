@@ -113,6 +113,13 @@ pub enum AdminCommand {
         #[arg(long)]
         inspector: Option<InspectorId>,
     },
+    /// Removes a staff account's second factor (a lost phone); it signs in
+    /// with its password again, or is sent to set up a new one where the
+    /// agency requires it.
+    ResetSecondFactor {
+        #[arg(long)]
+        login: String,
+    },
     /// Issues a token for an official to open the overview pages; prints it once.
     CreateAdminToken {
         #[arg(long)]
@@ -380,6 +387,18 @@ pub fn run(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -> Resu
             w.audit(&actor, "create_account", &a.login, None, after)?;
             w.commit()?;
             writeln!(out, "created the account {} ({})", a.login, a.role.label_vi())?;
+        }
+        AdminCommand::ResetSecondFactor { login } => {
+            let login = crate::accounts::login(&login)?;
+            if w.reset_second_factor(&login)? {
+                let before = values(json!({"second_factor": "totp"}));
+                let after = values(json!({"second_factor": "off"}));
+                w.audit(&actor, "reset_second_factor", &login, before, after)?;
+                w.commit()?;
+                writeln!(out, "removed the second factor of {login}")?;
+            } else {
+                writeln!(out, "{login} has no second factor")?;
+            }
         }
         AdminCommand::CreateAdminToken { name } => {
             let token = w.create_admin_token(&name)?;

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/account/second-factor/confirm", post(confirm))
         .route("/admin/account/second-factor/disable", post(disable))
         .route("/admin/second-factor", get(policy_page).post(set_policy))
+        .route("/admin/second-factor/reset", post(reset))
 }
 
 #[derive(Debug)]
@@ -685,6 +686,9 @@ fn render_policy(state: &AppState, headers: &HeaderMap, https: bool, message: Op
 struct SavedQuery {
     #[serde(default)]
     saved: bool,
+    /// The login whose second factor was just removed.
+    #[serde(default)]
+    reset: Option<String>,
 }
 
 async fn policy_page(
@@ -696,9 +700,15 @@ async fn policy_page(
     if let Err(r) = official(&state, &headers, Area::Administration) {
         return r;
     }
-    let message = q.saved.then(|| Message {
+    let message = if q.saved {
+        Some("Đã lưu quy định. / Saved.".to_string())
+    } else {
+        q.reset
+            .map(|login| format!("Đã gỡ xác thực hai bước của {login}. / Second factor removed."))
+    }
+    .map(|text| Message {
         kind: "success",
-        text: "Đã lưu quy định. / Saved.".to_string(),
+        text,
     });
     render_policy(&state, &headers, https, message)
 }
@@ -753,6 +763,52 @@ async fn set_policy(
         .await;
     match saved {
         Ok(()) => redirect(&format!("{POLICY_PAGE}?saved=true")),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// An administrator removes an account's second factor (a lost phone).
+async fn reset(
+    State(state): State<AppState>,
+    Https(https): Https,
+    headers: HeaderMap,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    let who = match official(&state, &headers, Area::Administration) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if !csrf::check(&headers, &f.csrf) {
+        return forged(&headers, https);
+    }
+    let login = match crate::accounts::login(&f.login) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let actor = who.actor();
+    let subject = login.clone();
+    let done = state
+        .writer
+        .run(move |w| {
+            if w.reset_second_factor(&subject)? {
+                let before = values(serde_json::json!({"second_factor": "totp"}));
+                let after = values(serde_json::json!({"second_factor": "off"}));
+                w.audit(&actor, "reset_second_factor", &subject, before, after)?;
+            }
+            Ok(())
+        })
+        .await;
+    match done {
+        // A login is a-z 0-9 . _ -: nothing to escape in a query.
+        Ok(()) => redirect(&format!("{POLICY_PAGE}?reset={login}")),
         Err(e) => e.into_response(),
     }
 }

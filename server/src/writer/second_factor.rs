@@ -83,6 +83,20 @@ impl Writer {
         Ok(Ok(a))
     }
 
+    /// Removes the second factor of `login` (and any set-up in progress)
+    /// without a code: an administrator's answer to a lost phone. Returns
+    /// whether there was one. The last step stays, as when turning off.
+    pub fn reset_second_factor(&mut self, login: &str) -> Result<bool, ServerError> {
+        let mut a = self.stored_account(login)?;
+        let had = a.second_factor.is_on() || a.second_factor.pending.is_some();
+        if had {
+            a.second_factor.secret = None;
+            a.second_factor.pending = None;
+            self.changes.put_account(&a)?;
+        }
+        Ok(had)
+    }
+
     /// Sets the agency's rule; returns the one it replaces.
     pub fn set_second_factor_policy(
         &mut self,
