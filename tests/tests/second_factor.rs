@@ -465,6 +465,23 @@ fn wrong_codes_count_against_the_sign_in_limit() {
     assert!(!b.has("kiemtra_admin"));
     assert_eq!(b.sign_in("lanhdao", password("lanhdao")).status, 429);
     server.stop();
+
+    // The phone is lost: the console removes the second factor, and the
+    // password alone signs in again.
+    let out = Command::new(server_binary())
+        .args(["admin", "--data"])
+        .arg(dir.path())
+        .args(["reset-second-factor", "--login", "lanhdao"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed the second factor of lanhdao"));
+    let server = Server::start(dir.path(), &[]);
+    let mut b = Browser::new(&server);
+    let signed = b.sign_in("lanhdao", password("lanhdao"));
+    assert_eq!((signed.status, signed.location.as_str()), (303, "/admin"));
+    assert!(b.has("kiemtra_admin"));
+    server.stop();
 }
 
 #[test]
@@ -575,6 +592,39 @@ fn an_administrator_can_require_a_second_factor() {
     // The rule's page shows who has one; the audit log has each change.
     let page = admin.get("/admin/second-factor");
     assert!(page.body.contains("Chưa bật (bắt buộc)"), "{}", page.body);
+
+    // The viewer's phone is lost: an administrator removes the second
+    // factor, and the rule sends the viewer to set up a new one.
+    let forged = admin.post(
+        "/admin/second-factor/reset",
+        &[("login", "lanhdao")],
+        &"0".repeat(64),
+    );
+    assert_eq!(forged.status, 403);
+    assert_eq!(viewer.get("/admin").status, 200, "nothing changed");
+    let reset = admin.post_from(
+        "/admin/second-factor",
+        "/admin/second-factor/reset",
+        &[("login", "lanhdao")],
+    );
+    assert_eq!(
+        (reset.status, reset.location.as_str()),
+        (303, "/admin/second-factor?reset=lanhdao")
+    );
+    assert_eq!(viewer.get("/admin").location, "/admin/account");
+    let by_viewer = viewer.post(
+        "/admin/second-factor/reset",
+        &[("login", "quantri")],
+        &viewer.jar["kiemtra_csrf"].clone(),
+    );
+    assert_eq!(by_viewer.status, 403, "only administrators reset");
+    let csv = admin.get("/admin/audit.csv?q=reset_second_factor").body;
+    assert!(
+        csv.lines()
+            .any(|r| r.contains(",reset_second_factor,lanhdao,") && r.contains("quantri")),
+        "{csv}"
+    );
+    assert!(!csv.contains(",reset_second_factor,quantri,"), "{csv}");
     let csv = admin.get("/admin/audit.csv?q=set_second_factor_policy").body;
     assert!(
         csv.contains(r#"{""administrators"":false,""all_staff"":false}"#)
