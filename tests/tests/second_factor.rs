@@ -280,6 +280,11 @@ fn a_second_factor_is_set_up_then_needed_to_sign_in_and_to_turn_off() {
     }
     assert!(b.get("/admin").body.contains("href=\"/admin/account\""));
 
+    // A session opened elsewhere with the password alone, before.
+    let mut elsewhere = Browser::new(&server);
+    assert_eq!(elsewhere.sign_in("lanhdao", password("lanhdao")).status, 303);
+    assert_eq!(elsewhere.get("/admin").status, 200);
+
     // Setting up: the secret shown, but nothing on until a right code.
     let mut app = set_up(&mut b);
     let refused = confirm(&mut b, &app.wrong());
@@ -302,6 +307,9 @@ fn a_second_factor_is_set_up_then_needed_to_sign_in_and_to_turn_off() {
         !page.body.contains("second-factor-secret"),
         "the secret is shown only while setting up"
     );
+    // Turning it on ended the other session, not this one.
+    assert_eq!(elsewhere.get("/admin").location, "/admin/login");
+    assert_eq!(b.get("/admin").status, 200);
     b.sign_out();
 
     // Signing in: the right password gives no session, only the code's page.
@@ -383,7 +391,10 @@ fn a_second_factor_is_set_up_then_needed_to_sign_in_and_to_turn_off() {
     };
     assert!(has("start_second_factor_setup", ""), "{csv}");
     assert!(
-        has("enable_second_factor", r#"{""second_factor"":""totp""}"#),
+        has(
+            "enable_second_factor",
+            r#"{""other_sessions_closed"":1,""second_factor"":""totp""}"#
+        ),
         "{csv}"
     );
     assert!(

@@ -540,6 +540,7 @@ async fn code_change(
     }
     let actor = who.actor();
     let role = who.role;
+    let this_session = auth::session_token(&headers).map(|t| token_key(&t));
     let changed = state
         .writer
         .run(move |w| {
@@ -562,11 +563,17 @@ async fn code_change(
                 )
             };
             match answer {
-                Ok(()) => {
+                Ok(()) if turn_on => {
+                    let closed = w.close_other_sessions(&login, this_session)?;
+                    let before = values(serde_json::json!({"second_factor": "off"}));
                     let after =
-                        values(serde_json::json!({"second_factor": if turn_on { "totp" } else { "off" }}));
-                    let before =
-                        values(serde_json::json!({"second_factor": if turn_on { "off" } else { "totp" }}));
+                        values(serde_json::json!({"other_sessions_closed": closed, "second_factor": "totp"}));
+                    w.audit(&actor, action, &login, before, after)?;
+                    Ok(Change::Done)
+                }
+                Ok(()) => {
+                    let before = values(serde_json::json!({"second_factor": "totp"}));
+                    let after = values(serde_json::json!({"second_factor": "off"}));
                     w.audit(&actor, action, &login, before, after)?;
                     Ok(Change::Done)
                 }

@@ -5,11 +5,14 @@
 //! the step a code uses up is recorded in the same job that accepts it, so
 //! two requests carrying the same code cannot both be accepted.
 
+use kiemtra_core::codec::from_cbor;
+
 use super::Writer;
 use crate::accounts::totp::{self, Refusal};
 use crate::accounts::{Account, SecondFactorPolicy};
-use crate::db::Read;
+use crate::db::{AdminSession, Read};
 use crate::error::ServerError;
+use crate::storage::Table;
 
 impl Writer {
     fn stored_account(&self, login: &str) -> Result<Account, ServerError> {
@@ -46,6 +49,30 @@ impl Writer {
         }
         self.changes.put_account(&a)?;
         Ok(Ok(()))
+    }
+
+    /// Ends every session of the account `login` but the one stored under
+    /// `keep`; returns how many. Turning a second factor on calls it: a
+    /// session opened elsewhere with the password alone (perhaps by whoever
+    /// made the official add one) must not outlive the change.
+    pub fn close_other_sessions(
+        &mut self,
+        login: &str,
+        keep: Option<[u8; 32]>,
+    ) -> Result<usize, ServerError> {
+        let mut keys = Vec::new();
+        for (k, v) in self.db().raw_all(Table::AdminSessions)? {
+            let s: AdminSession = from_cbor("admin session", &v)?;
+            let of_login = s.account.as_ref().is_some_and(|a| a.login == login);
+            if of_login && keep.as_ref().is_none_or(|kept| k.as_slice() != kept.as_slice()) {
+                keys.push(k);
+            }
+        }
+        let n = keys.len();
+        for k in keys {
+            self.changes.delete(Table::AdminSessions, k);
+        }
+        Ok(n)
     }
 
     /// Turns the second factor of `login` off if `code` is its current code.
