@@ -138,7 +138,8 @@ fn check(secret: &[u8], typed: &str, now: u64, last_step: u64) -> Result<u64, Re
         return Err(Refusal::Malformed);
     }
     // The secret was checked when it was made; a stored one that no longer
-    // builds opens nothing rather than failing the request.
+    // builds opens nothing rather than failing the request. The account
+    // name only labels the URI, so any valid one does for checking.
     let t = totp(secret, "x").map_err(|_| Refusal::Wrong)?;
     let step = t.check(&code, now).ok_or(Refusal::Wrong)?;
     if step <= last_step {
