@@ -71,6 +71,8 @@ pub struct AppState {
     pub portal: Arc<crate::portal::session::Portal>,
     /// The limit on guessing staff passwords and admin tokens, per client address.
     pub staff_logins: Arc<crate::portal::session::Portal>,
+    /// Sign-ins whose password was right and whose second factor's code is awaited.
+    pub pending_sign_ins: Arc<crate::overview::second_factor::PendingSignIns>,
     /// Cookies get `Secure` when the server speaks HTTPS.
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
@@ -125,6 +127,7 @@ impl AppState {
             limits: Limits::default(),
             portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
             staff_logins: Arc::new(crate::portal::session::Portal::new(Default::default())),
+            pending_sign_ins: Arc::new(Default::default()),
             secure_cookies: false,
             trusted_proxies: Arc::new(Vec::new()),
             imports: Arc::new(Default::default()),

@@ -19,7 +19,7 @@ use kiemtra_core::sync::wire::Certificate;
 use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::accounts::Account;
+use crate::accounts::{Account, SecondFactorPolicy};
 use crate::audit::AuditEntry;
 use crate::error::ServerError;
 use crate::storage::{Changeset, Rows, SledStorage, Storage, StorageError, Table};
@@ -100,6 +100,8 @@ fn template_key(r: &TemplateRef) -> String {
 }
 
 const FORMAT_KEY: &[u8] = b"format_version";
+/// The agency's second-factor rule, in `meta` (CBOR; absent: nobody must).
+const META_SECOND_FACTOR_POLICY: &str = "second_factor_policy";
 
 fn decode<T: DeserializeOwned>(what: &'static str, v: &[u8]) -> Result<T, ServerError> {
     Ok(from_cbor(what, v)?)
@@ -220,6 +222,17 @@ pub trait Read {
 
     fn accounts(&self) -> Result<Vec<Account>, ServerError> {
         self.all(Table::Accounts, "account")
+    }
+
+    /// Which roles must use a second factor (none until an administrator says).
+    fn second_factor_policy(&self) -> Result<SecondFactorPolicy, ServerError> {
+        Ok(self
+            .get(
+                Table::Meta,
+                "second-factor policy",
+                META_SECOND_FACTOR_POLICY.as_bytes(),
+            )?
+            .unwrap_or_default())
     }
 
     /// The whole audit log, oldest first.
@@ -421,6 +434,12 @@ impl Changeset {
     pub fn put_admin_session(&mut self, key: &[u8; 32], s: &AdminSession) -> Result<(), ServerError> {
         let v = encoded("admin session", s)?;
         self.put(Table::AdminSessions, key.to_vec(), v);
+        Ok(())
+    }
+
+    pub fn put_second_factor_policy(&mut self, p: &SecondFactorPolicy) -> Result<(), ServerError> {
+        let v = encoded("second-factor policy", p)?;
+        self.put(Table::Meta, META_SECOND_FACTOR_POLICY.as_bytes().to_vec(), v);
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod audit;
+mod second_factor;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -141,6 +141,13 @@ pub enum AdminCommand {
         #[arg(long)]
         inspector: Option<InspectorId>,
     },
+    /// Removes a staff account's second factor (a lost phone); it signs in
+    /// with its password again, or is sent to set up a new one where the
+    /// agency requires it.
+    ResetSecondFactor {
+        #[arg(long)]
+        login: String,
+    },
     /// Issues an API token; prints it once. Bound to `--account`, it opens
     /// what that account's role opens. On a server (`--server`) it is bound
     /// to the caller's account unless an administrator names another; on a
@@ -397,6 +404,9 @@ fn run_on_folder(data: &Path, cmd: AdminCommand, out: &mut dyn std::io::Write) -
                 local(w, |w, a| actions::create_api_token(w, a, req))?.token
             )?)
         }
+        AdminCommand::ResetSecondFactor { login } => {
+            print_reset(out, &local(w, |w, a| actions::reset_second_factor(w, a, &login))?)
+        }
         AdminCommand::RevokeDevice { device } => {
             let r = local(w, |w, a| actions::revoke_device(w, a, device))?;
             Ok(writeln!(out, "revoked {}", r.device)?)
@@ -530,6 +540,10 @@ fn run_on_server(c: &Client, cmd: AdminCommand, out: &mut dyn std::io::Write) ->
             let t: IssuedToken = c.post_json("/api/v1/admin/api-tokens", &req)?;
             Ok(writeln!(out, "{}", t.token)?)
         }
+        AdminCommand::ResetSecondFactor { login } => {
+            let path = format!("/api/v1/admin/accounts/{login}/reset-second-factor");
+            print_reset(out, &c.post_json(&path, &serde_json::json!({}))?)
+        }
         AdminCommand::RevokeDevice { device } => {
             let path = format!("/api/v1/admin/devices/{device}/revoke");
             let r: Revoked = c.post_json(&path, &serde_json::json!({}))?;
@@ -588,6 +602,14 @@ fn print_account(out: &mut dyn std::io::Write, a: &AccountSummary) -> Result<(),
         a.login,
         a.role.label_vi()
     )?)
+}
+
+fn print_reset(out: &mut dyn std::io::Write, r: &SecondFactorReset) -> Result<(), AdminError> {
+    if r.removed {
+        Ok(writeln!(out, "removed the second factor of {}", r.login)?)
+    } else {
+        Ok(writeln!(out, "{} has no second factor", r.login)?)
+    }
 }
 
 fn print_accidents(out: &mut dyn std::io::Write, list: &[AccidentSummary]) -> Result<(), AdminError> {

@@ -157,6 +157,34 @@ pub fn create_account(
     Ok(a.into())
 }
 
+/// What removing an account's second factor did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorReset {
+    pub login: String,
+    /// False when the account had none (nothing changed).
+    pub removed: bool,
+}
+
+/// `POST /api/v1/admin/accounts/{login}/reset-second-factor`: removes an
+/// account's second factor without its code (a lost phone).
+pub fn reset_second_factor(
+    w: &mut Writer,
+    actor: &Actor,
+    login: &str,
+) -> Result<SecondFactorReset, ServerError> {
+    let login = crate::accounts::login(login)?;
+    if w.db().account(&login)?.is_none() {
+        return Err(ServerError::NotFound(format!("account {login}")));
+    }
+    let removed = w.reset_second_factor(&login)?;
+    if removed {
+        let before = values(json!({"second_factor": "totp"}));
+        let after = values(json!({"second_factor": "off"}));
+        w.audit(actor, "reset_second_factor", &login, before, after)?;
+    }
+    Ok(SecondFactorReset { login, removed })
+}
+
 /// `POST /api/v1/admin/api-tokens`: a token for scripts, bound to an
 /// account (the caller's unless an administrator names another): it opens
 /// exactly what that account's role opens, and nothing once the account is

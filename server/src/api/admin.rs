@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/accidents", get(accidents))
         .route("/api/v1/admin/accidents/import", post(import_accidents))
         .route("/api/v1/admin/accounts", get(accounts).post(create_account))
+        .route(
+            "/api/v1/admin/accounts/{login}/reset-second-factor",
+            post(reset_second_factor),
+        )
         .route("/api/v1/admin/api-tokens", post(create_api_token))
         .route("/api/v1/admin/devices", get(devices))
         .route("/api/v1/admin/devices/{device}/revoke", post(revoke))
@@ -350,6 +354,15 @@ async fn create_account(
     let who = caller(&state, &headers, Area::Administration)?;
     let req: NewAccountRequest = json_body(&body)?;
     act(&state, &who, move |w, a| admin::create_account(w, a, req)).await
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(login): Path<String>,
+) -> Result<Json<SecondFactorReset>, ServerError> {
+    let who = caller(&state, &headers, Area::Administration)?;
+    act(&state, &who, move |w, a| admin::reset_second_factor(w, a, &login)).await
 }
 
 /// A token for the caller's own account; an administrator may name another

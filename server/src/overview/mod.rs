@@ -18,6 +18,7 @@ pub mod decree39;
 pub mod export;
 pub mod pages;
 pub mod register;
+pub mod second_factor;
 pub mod stats;
 pub mod targets;
 pub mod units;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accidents", get(accidents_page).post(enter_accident))
         .route("/admin/audit", get(audit_log::audit_page))
         .route("/admin/audit.csv", get(audit_log::audit_csv))
+        .merge(second_factor::routes())
 }
 
 /// The official making the request, if allowed in `area`; or the answer to
@@ -73,9 +75,19 @@ pub(crate) fn official(
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    match auth::official(&*state.db, headers) {
-        Ok(Some(who)) if who.may(area) => Ok(who),
-        Ok(Some(who)) => Err(if wants_html {
+    match auth::signed_in(&*state.db, headers) {
+        Ok(Some(auth::Signed::In(who))) if who.may(area) => Ok(who),
+        // Until it has set up the second factor the agency requires.
+        Ok(Some(auth::Signed::MustEnrol(_))) => Err(if wants_html {
+            redirect(second_factor::ACCOUNT_PAGE)
+        } else {
+            ServerError::forbidden(
+                auth::SECOND_FACTOR_REQUIRED,
+                "this account must set up a second factor first (/admin/account)",
+            )
+            .into_response()
+        }),
+        Ok(Some(auth::Signed::In(who))) => Err(if wants_html {
             respond(StatusCode::FORBIDDEN, &pages::refused(&who))
         } else {
             ServerError::forbidden("role_refused", "this account's role does not allow this").into_response()
@@ -192,6 +204,10 @@ async fn login(
                     Ok(session)
                 })
                 .await
+        }
+        // The password was right; the session waits for the code.
+        Ok(Some(SignIn::Account(a))) if a.second_factor.is_on() => {
+            return second_factor::ask_code(&state, &a.login, https);
         }
         Ok(Some(SignIn::Account(a))) => {
             let actor = Actor::account(&a.display_name, &a.login);

@@ -19,6 +19,7 @@ use crate::html::{date_vi, datetime_vi, Chrome, Notice};
 pub const NAV: &[(&str, &str)] = &[
     ("/admin", "Tổng quan"),
     ("/admin/accidents", "Sổ tai nạn lao động"),
+    ("/admin/account", "Tài khoản"),
     ("/admin/logout", "Thoát"),
 ];
 

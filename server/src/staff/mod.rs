@@ -104,11 +104,15 @@ pub fn nav(who: &Official) -> Vec<Link> {
         links.extend([
             ("/admin/accounts", "Tài khoản"),
             ("/admin/devices", "Thiết bị"),
+            ("/admin/second-factor", "Xác thực hai lớp"),
             ("/admin/audit", "Nhật ký"),
         ]);
     }
     if may(Area::OwnWork) && who.role == Some(Role::Inspector) {
         links.push(("/admin/my-work", "Việc của tôi"));
+    }
+    if who.login.is_some() {
+        links.push((crate::overview::second_factor::ACCOUNT_PAGE, "Tài khoản của tôi"));
     }
     links.push(("/admin/logout", "Đăng xuất"));
     links

@@ -56,6 +56,7 @@ impl Writer {
             password_hash,
             created_at: chrono::Utc::now().timestamp(),
             disabled: false,
+            second_factor: Default::default(),
         };
         self.changes.put_account(&account)?;
         Ok(account)
