@@ -253,13 +253,22 @@ fn officials_sign_in_with_accounts_and_each_role_opens_only_its_areas() {
         cookies.insert(login, cookie.expect("a session cookie"));
     }
 
-    // Pages: the overview and its exports for the viewer and the planner only.
-    for path in [
-        "/admin",
-        "/admin/overview.json",
-        "/admin/targets.csv",
-        "/admin/accidents",
-    ] {
+    // `/admin` sends a role without the overview to its own first page.
+    for (login, home) in [("quantri", "/admin/accounts"), ("thanhtra.lan", "/admin/my-work")] {
+        let res = ureq::get(&server.url("/admin"))
+            .header("Cookie", &cookies[login])
+            .header("Accept", "text/html")
+            .config()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        assert_eq!(res.status(), 303, "{login}");
+        assert_eq!(res.headers().get("location").unwrap(), home, "{login}");
+    }
+    // The overview's data and exports for the viewer and the planner only.
+    for path in ["/admin/overview.json", "/admin/targets.csv", "/admin/accidents"] {
         for (login, allowed) in [
             ("lanhdao", true),
             ("kehoach", true),

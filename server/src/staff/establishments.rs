@@ -10,7 +10,7 @@ use kiemtra_core::facility::{Facility, FacilityKind};
 use kiemtra_core::ids::FacilityId;
 use serde::Deserialize;
 
-use super::{chrome, forged, gate, notice, Done, FormToken};
+use super::{chrome, forged, gate, notice, FormToken};
 use crate::accounts::Area;
 use crate::administration::{self as admin, FacilityFields, FacilityQuery};
 use crate::app::AppState;
@@ -296,7 +296,6 @@ pub async fn edit_form(
     Https(https): Https,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(done): Query<Done>,
 ) -> Response {
     let who = match gate(&state, &headers, Area::Planning) {
         Ok(w) => w,
@@ -316,18 +315,15 @@ pub async fn edit_form(
                 .ok_or_else(|| ServerError::NotFound(format!("establishment {id}")))
         });
     match found {
-        Ok(f) => {
-            let _ = done;
-            edit_page(
-                &state,
-                &who,
-                token,
-                StatusCode::OK,
-                format!("/admin/establishments/{}", f.id),
-                FacilityForm::of(&f),
-                None,
-            )
-        }
+        Ok(f) => edit_page(
+            &state,
+            &who,
+            token,
+            StatusCode::OK,
+            format!("/admin/establishments/{}", f.id),
+            FacilityForm::of(&f),
+            None,
+        ),
         Err(e) => super::failure(&who, &e),
     }
 }
