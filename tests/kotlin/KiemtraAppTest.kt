@@ -26,6 +26,7 @@ import uniffi.kiemtra_mobile.SyncListener
 import uniffi.kiemtra_mobile.SyncPhase
 import uniffi.kiemtra_mobile.SyncProgress
 import uniffi.kiemtra_mobile.AnswerValue
+import uniffi.kiemtra_mobile.parseEnrolLink
 import uniffi.kiemtra_mobile.verifyMinutes
 
 private fun env(name: String): String = System.getenv(name) ?: error("$name is not set: run through tests/python/inspectorate.py")
@@ -182,7 +183,14 @@ class KiemtraAppTest {
         val offline = runCatching { store.enrol("http://127.0.0.1:9", w.lanCode, "x", null) }.exceptionOrNull()
         assertTrue("$offline", offline is KiemtraException.Network)
 
-        store.enrol(w.url, w.lanCode, "Điện thoại của Lan", null)
+        // A scanned text that is not an enrolment link says so; the staff
+        // page's QR code (server and code in one link) enrols.
+        val notALink = runCatching { parseEnrolLink("https://example.com") }.exceptionOrNull()
+        assertTrue("$notALink", notALink is KiemtraException.InvalidInput)
+        val scanned = "kiemtra://enrol?server=" + java.net.URLEncoder.encode(w.url, "UTF-8") + "&code=" + w.lanCode
+        val link = parseEnrolLink(scanned)
+        assertEquals(w.url, link.serverUrl)
+        store.enrol(link.serverUrl, link.code, "Điện thoại của Lan", null)
         store.sync()
         store.startInspection(w.inspection)
         // A count for a yes/no item is refused with the reason.

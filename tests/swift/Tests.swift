@@ -203,7 +203,18 @@ final class KiemtraAppTests: XCTestCase {
         } catch KiemtraError.Network(let reason) {
             XCTAssertFalse(reason.isEmpty)
         }
-        _ = try await store.enrol(serverUrl: w.url, code: w.lanCode, deviceName: "iPhone của Lan", caPem: nil)
+        // A scanned text that is not an enrolment link says so; the staff
+        // page's QR code (server and code in one link) enrols.
+        do {
+            _ = try parseEnrolLink(text: "https://example.com")
+            XCTFail("a web address was read as an enrolment link")
+        } catch KiemtraError.InvalidInput(let reason) {
+            XCTAssertFalse(reason.isEmpty)
+        }
+        let server = try XCTUnwrap(w.url.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+        let link = try parseEnrolLink(text: "kiemtra://enrol?server=\(server)&code=\(w.lanCode)")
+        XCTAssertEqual(link.serverUrl, w.url)
+        _ = try await store.enrol(serverUrl: link.serverUrl, code: link.code, deviceName: "iPhone của Lan", caPem: nil)
         _ = try await store.sync()
         _ = try store.startInspection(inspectionId: w.inspection)
         let line = try XCTUnwrap(store.checklist(inspectionId: w.inspection).first { $0.answerType == .yesNoNa })
