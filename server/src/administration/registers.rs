@@ -162,18 +162,47 @@ pub fn put_facility(
     Ok(Created { id: f.id.to_string() })
 }
 
-/// `POST /api/v1/admin/facilities/import` (the body is the CSV): good rows
-/// are registered, bad ones reported by line, in one commit.
-pub fn import_facilities(
-    w: &mut Writer,
+/// Rows of an establishment list imported per commit: a long list never
+/// holds the writer (and the pushes from the field) for more than one chunk.
+pub const IMPORT_CHUNK: usize = 500;
+
+/// Imports parsed `rows` on the running server, a chunk per commit, each
+/// chunk with its audit entry (`source (dòng a–b)`): good rows registered,
+/// bad ones reported by line. `progress` hears the rows done so far and
+/// the report after each chunk. A storage failure stops the import there;
+/// the chunks before it stay imported, and importing the list again
+/// updates by tax code, so nothing doubles.
+pub async fn import_facilities(
+    writer: &crate::commit::CommitHandle,
     actor: &Actor,
     source: &str,
-    csv: &str,
+    rows: Vec<crate::csv_import::Row>,
+    mut progress: impl FnMut(usize, &ImportReport),
 ) -> Result<ImportReport, ServerError> {
-    let rows = crate::csv_import::parse(csv)?;
+    let total = rows.len();
+    let rows = std::sync::Arc::new(rows);
     let mut report = ImportReport::default();
-    crate::csv_import::import_rows(w, &rows, &mut report)?;
-    audit_import(w, actor, "import_facilities", source, &report)?;
+    let mut start = 0;
+    while start < total {
+        let end = (start + IMPORT_CHUNK).min(total);
+        let (chunk, actor, label) = (
+            rows.clone(),
+            actor.clone(),
+            format!("{source} (dòng {start}–{end})"),
+        );
+        let part = writer
+            .run(move |w| {
+                let mut part = ImportReport::default();
+                crate::csv_import::import_rows(w, &chunk[start..end], &mut part)?;
+                audit_import(w, &actor, "import_facilities", &label, &part)?;
+                Ok(part)
+            })
+            .await?;
+        report.imported += part.imported;
+        report.refused.extend(part.refused);
+        progress(end, &report);
+        start = end;
+    }
     Ok(report)
 }
 

@@ -244,6 +244,8 @@ impl Source {
     }
 }
 
+/// The list is checked whole first (a wrong header refuses it, nothing
+/// imported), then imported a chunk per commit.
 async fn import_facilities(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -251,12 +253,10 @@ async fn import_facilities(
     body: Bytes,
 ) -> Result<Json<ImportReport>, ServerError> {
     let who = caller(&state, &headers, Area::Planning)?;
-    let csv = text_body(&body)?.to_string();
+    let rows = crate::csv_import::parse(text_body(&body)?)?;
     let source = src.name("api");
-    act(&state, &who, move |w, a| {
-        admin::import_facilities(w, a, &source, &csv)
-    })
-    .await
+    let report = admin::import_facilities(&state.writer, &who.actor(), &source, rows, |_, _| {}).await?;
+    Ok(Json(report))
 }
 
 async fn publish_template(

@@ -1,9 +1,8 @@
 //! Importing the establishment list from a CSV file on the running server,
 //! with progress. The file is read and every row parsed at once (a wrong
 //! header refuses the file, nothing imported); the rows are then imported
-//! a chunk per commit in the background, each chunk with its audit entry,
-//! so pushes from the field wait for one short chunk at a time, never for
-//! the whole list. The progress page reloads itself (a `<meta>` refresh:
+//! in the background by `administration::import_facilities`, a chunk per
+//! commit with its audit entry. The progress page reloads itself (a `<meta>` refresh:
 //! the pages run no scripts) until the import is done, then lists every
 //! refused line with its reason.
 //!
@@ -12,7 +11,7 @@
 //! importing the same file again updates by tax code, so nothing doubles.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,8 +26,6 @@ use crate::error::ServerError;
 use crate::forwarded::Https;
 use crate::html::{redirect, Chrome};
 
-/// Rows per commit.
-const CHUNK: usize = 500;
 /// Finished imports kept for their pages; older ones are forgotten.
 const KEEP: usize = 100;
 
@@ -186,43 +183,22 @@ pub async fn start(
 
 /// Imports `rows` a chunk per commit, recording the progress.
 async fn run(state: AppState, id: u64, file: String, actor: Actor, rows: Vec<Row>) {
-    let total = rows.len();
-    let rows = Arc::new(rows);
-    let mut start = 0;
-    while start < total {
-        let end = (start + CHUNK).min(total);
-        let (chunk, actor, source) = (
-            rows.clone(),
-            actor.clone(),
-            format!("{file} (dòng {start}–{end})"),
-        );
-        let result = state
-            .writer
-            .run(move |w| {
-                let mut part = ImportReport::default();
-                crate::csv_import::import_rows(w, &chunk[start..end], &mut part)?;
-                crate::administration::audit_import(w, &actor, "import_facilities", &source, &part)?;
-                Ok(part)
-            })
-            .await;
-        match result {
-            Ok(part) => state.imports.update(id, |j| {
-                j.done = end;
-                j.report.imported += part.imported;
-                j.report.refused.extend(part.refused);
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "an establishment import stopped");
-                state.imports.update(id, |j| {
-                    j.failed = Some(e.to_string());
-                    j.finished = true;
-                });
-                return;
-            }
+    let imports = state.imports.clone();
+    let progress = |done: usize, report: &ImportReport| {
+        imports.update(id, |j| {
+            j.done = done;
+            j.report = report.clone();
+        })
+    };
+    let outcome =
+        crate::administration::import_facilities(&state.writer, &actor, &file, rows, progress).await;
+    state.imports.update(id, |j| {
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, "an establishment import stopped");
+            j.failed = Some(e.to_string());
         }
-        start = end;
-    }
-    state.imports.update(id, |j| j.finished = true);
+        j.finished = true;
+    });
 }
 
 #[derive(askama::Template)]
