@@ -485,3 +485,72 @@ fn building_refuses_bad_input() {
     info.representative_signature_png_sha256 = Some(Hash32::sha256(b"x"));
     assert!(MinutesDocument::build(&f.snapshot, &f.delegation, &f.inspectors, info).is_err());
 }
+
+/// The non-space characters of `texts`, in order: what line breaking (PDF) and
+/// markup (HTML) cannot change, so two renderings of one text compare equal.
+fn glyphs<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    texts
+        .into_iter()
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The text content of the page's body, without the QR box and the footer
+/// (the verification furniture, placed differently in the PDF).
+fn html_body_text(html: &str) -> String {
+    let body = &html[html.find("<body>").unwrap()..html.find("<div class=\"footer\">").unwrap()];
+    let (before, rest) = body.split_at(body.find("<div class=\"qr\">").unwrap());
+    let body = format!("{before}{}", &rest[rest.find("<h1>").unwrap()..]);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn the_html_and_the_pdf_print_the_same_texts_in_the_same_order() {
+    let f = fixed();
+    let (signed, _) = bundle(&f, statement());
+    let doc = signed.document();
+    assert!(
+        doc.standing_violations().count() >= 2,
+        "a document with violations"
+    );
+    let texts = minutes_texts(&signed, &options());
+    let joined = texts.join("\n");
+    for needle in [
+        "III. Tồn tại, vi phạm",
+        "Căn cứ:",
+        "thời hạn: trước ngày",
+        "TRƯỞNG ĐOÀN KIỂM TRA",
+    ] {
+        assert!(joined.contains(needle), "the description misses {needle}");
+    }
+    let expected = glyphs(texts.iter().map(String::as_str));
+
+    let html = render_html(&signed, &options()).unwrap();
+    assert_eq!(glyphs([html_body_text(&html).as_str()]), expected, "html");
+
+    // Each page ends with its footer lines (hash and page number, then the URL).
+    let pages = pdf_page_texts(&signed, &options()).unwrap();
+    let drawn: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p[..p.len() - 2].iter().map(String::as_str))
+        .collect();
+    assert_eq!(glyphs(drawn), expected, "pdf");
+    for p in &pages {
+        assert_eq!(p[p.len() - 1], options().qr_url(&signed.content_hash()));
+    }
+}

@@ -1,18 +1,17 @@
-//! The printable page: the standard administrative layout in Vietnamese,
-//! A4 print CSS, the content hash in a footer repeated on every printed page,
-//! and a QR code carrying the verify URL (which contains the hash).
+//! The printable page: the blocks of `layout` as escaped HTML with A4 print
+//! CSS, the content hash in a footer repeated on every printed page, and a QR
+//! code carrying the verify URL (which contains the hash).
 
 use std::fmt::Write;
 
 use qrcode::render::svg;
 use qrcode::QrCode;
 
-use super::document::Statement;
+use super::layout::{describe, Block, Cell, Column, HeaderLine, ParagraphKind, SignatureBlock};
 use super::sign::SignedMinutes;
-use super::wording::*;
+use super::wording::verify_url;
 use super::MinutesError;
 use crate::access_code::AccessCode;
-use crate::people::Role;
 
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -116,10 +115,9 @@ td, th { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }
 
 /// Renders the signed minutes as one HTML page.
 pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<String, MinutesError> {
-    let doc = signed.document();
-    let hash = signed.content_hash();
-    let url = options.qr_url(&hash);
-    let qr = QrCode::new(url.as_bytes()).map_err(|e| MinutesError::Render(e.to_string()))?;
+    let printed = describe(signed, options);
+    let v = &printed.verification;
+    let qr = QrCode::new(v.url.as_bytes()).map_err(|e| MinutesError::Render(e.to_string()))?;
     let svg = qr.render::<svg::Color>().min_dimensions(120, 120).build();
     // Inline SVG must not carry an XML declaration.
     let svg = match svg.find("<svg") {
@@ -131,230 +129,134 @@ pub fn render_html(signed: &SignedMinutes, options: &RenderOptions) -> Result<St
     // `write!` into a String cannot fail; results are ignored on purpose below.
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Biên bản kiểm tra {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        e(&doc.number)
+        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        e(&printed.title)
     );
-    // Header: issuing body and number | national motto and dateline.
-    h.push_str("<div class=\"header\">\n<div>\n");
-    for (i, line) in doc.issuing_body.iter().enumerate() {
-        let bold = if i + 1 == doc.issuing_body.len() { " b" } else { "" };
-        let _ = writeln!(h, "<p class=\"caps{bold}\">{}</p>", e(line));
-    }
-    let _ = writeln!(h, "<p>Số: {}</p>\n</div>\n<div>", e(&doc.number));
-    h.push_str("<p class=\"b\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>\n<p class=\"b u\">Độc lập - Tự do - Hạnh phúc</p>\n");
-    let _ = writeln!(
-        h,
-        "<p class=\"dateline\">{}</p>\n</div>\n</div>",
-        e(&dateline(doc))
-    );
-
-    let _ = writeln!(
-        h,
-        "<div class=\"qr\">{svg}<div>Xác minh / Verify</div>{}</div>\n<h1>BIÊN BẢN KIỂM TRA</h1>\n<p class=\"subject\">{}</p>",
-        match (&options.access_code, options.code_elsewhere) {
-            (Some(c), _) => format!("<div class=\"code\">Mã tra cứu của cơ sở:<br><b>{}</b></div>", e(&c.grouped())),
-            (None, true) => format!("<div class=\"code\">{}</div>", e(CODE_ELSEWHERE)),
-            (None, false) => String::new(),
-        },
-        e(&doc.subject)
-    );
-    if let Some(a) = amendment_line(doc) {
-        let _ = writeln!(h, "<p class=\"b\">{}</p>", e(&a));
-    }
-    for g in &doc.grounds {
-        let _ = writeln!(h, "<p>Căn cứ {}</p>", e(g));
-    }
-    let _ = writeln!(h, "<p>{}</p>", e(&opening(doc)));
-    if let Some(l) = location_line(doc) {
-        let _ = writeln!(h, "<p>{}</p>", e(&l));
-    }
-    if let Some(r) = &doc.place.made_elsewhere_reason {
-        let _ = writeln!(h, "<p>Lý do lập biên bản tại nơi khác: {}</p>", e(r));
-    }
-
-    // I. Composition.
-    let _ = writeln!(
-        h,
-        "<h2>I. Thành phần</h2>\n<h3>1. Đoàn kiểm tra ({})</h3>",
-        e(&doc.delegation_name)
-    );
-    for (i, m) in doc.members.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<p>{}. Ông/Bà {} – {}, {} – {}</p>",
-            i + 1,
-            e(&m.name),
-            e(&m.title),
-            e(&m.agency),
-            e(m.role.label_vi())
-        );
-    }
-    let est = &doc.establishment;
-    let _ = writeln!(h, "<h3>2. Đơn vị được kiểm tra: {}</h3>", e(&est.name));
-    let _ = writeln!(
-        h,
-        "<p>Loại hình: {}; ngành nghề: {}; số lao động: {}</p>",
-        e(est.kind.label_vi()),
-        e(&est.sector),
-        est.workforce
-    );
-    let _ = writeln!(h, "<p>Địa chỉ: {}</p>", e(&est.address));
-    if let Some(t) = &est.tax_code {
-        let _ = writeln!(h, "<p>Mã số thuế: {}</p>", e(t));
-    }
-    match &doc.representative {
-        Some(r) => {
-            let _ = writeln!(h, "<p>Đại diện: Ông/Bà {} – {}</p>", e(&r.name), e(&r.title));
-        }
-        None => h.push_str("<p>Đại diện: vắng mặt</p>\n"),
-    }
-    for p in &doc.others_present {
-        let _ = writeln!(h, "<p>Cùng có mặt: Ông/Bà {} – {}</p>", e(&p.name), e(&p.title));
-    }
-
-    // II. Findings, by section.
-    h.push_str("<h2>II. Kết quả kiểm tra</h2>\n");
-    for s in &doc.findings {
-        let _ = writeln!(h, "<h3>{}. {}</h3>\n<table>\n<tr><th>Mục</th><th>Nội dung</th><th>Kết quả</th><th>Đánh giá</th></tr>", e(&s.code), e(&s.title));
-        for f in &s.items {
-            let note = f
-                .note
-                .as_deref()
-                .map(|n| format!("<br><i>Ghi chú: {}</i>", e(n)))
-                .unwrap_or_default();
-            let photos: Vec<String> = doc
-                .photos
-                .iter()
-                .filter(|p| p.item.as_deref() == Some(f.item.as_str()))
-                .map(|p| format!("<br><i>Ảnh: {} ({})</i>", e(&p.caption), &p.sha256.to_hex()[..12]))
-                .collect();
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-                e(&f.item),
-                e(&f.question),
-                note + &photos.concat(),
-                e(&f.answer),
-                e(assessment_vi(f.assessment))
-            );
-        }
-        h.push_str("</table>\n");
-    }
-    let general: Vec<_> = doc.photos.iter().filter(|p| p.item.is_none()).collect();
-    for p in general {
-        let _ = writeln!(h, "<p><i>Ảnh: {} (SHA-256 {})</i></p>", e(&p.caption), p.sha256);
-    }
-
-    // III. Violations.
-    h.push_str("<h2>III. Tồn tại, vi phạm</h2>\n");
-    if doc.standing_violations().next().is_none() {
-        h.push_str("<p>Không phát hiện vi phạm.</p>\n");
-    }
-    for v in doc.standing_violations() {
-        let basis: Vec<String> = v.legal_basis.iter().map(|c| c.cite_vi()).collect();
-        let _ = writeln!(
-            h,
-            "<p>{}. {} (mục {}; mức độ: {}). Căn cứ: {}.{}</p>",
-            v.number,
-            e(&v.text),
-            e(&v.item),
-            e(v.severity.label_vi()),
-            e(&basis.join("; ")),
-            v.sanction
-                .as_ref()
-                .map(|s| format!(" Chế tài: {}.", e(&s.cite_vi())))
-                .unwrap_or_default()
-        );
-    }
-    for v in doc.violations.iter().filter(|v| v.dismissed.is_some()) {
-        let _ = writeln!(
-            h,
-            "<p class=\"dismissed\">(Không xử lý: {} – mục {}; lý do: {})</p>",
-            e(&v.text),
-            e(&v.item),
-            e(v.dismissed.as_deref().unwrap_or_default())
-        );
-    }
-
-    // IV. Requirements.
-    h.push_str("<h2>IV. Kiến nghị, yêu cầu</h2>\n");
-    for v in doc.standing_violations() {
-        let _ = writeln!(
-            h,
-            "<p>{}. {} – thời hạn: trước ngày {}.</p>",
-            v.number,
-            e(&v.requirement),
-            e(&date_vi(&v.deadline))
-        );
-    }
-    if let Some(r) = &doc.report_back {
-        let _ = writeln!(
-            h,
-            "<p>Đơn vị báo cáo kết quả khắc phục về {} trước ngày {}.</p>",
-            e(&r.to),
-            e(&date_vi(&r.by))
-        );
-    }
-
-    // V. Statement or refusal.
-    h.push_str("<h2>V. Ý kiến của đơn vị được kiểm tra</h2>\n");
-    for l in statement_lines(doc) {
-        let _ = writeln!(h, "<p>{}</p>", e(&l));
-    }
-    let _ = writeln!(h, "<p>{}</p>", e(&closing(doc)));
-
-    // Signature blocks.
-    h.push_str("<div class=\"signatures\">\n<div class=\"block\"><p class=\"b\">ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA</p><p><i>(Ký, ghi rõ họ tên, đóng dấu)</i></p>\n");
-    match (&doc.statement, &doc.representative) {
-        (Statement::Refused { .. }, _) => h.push_str("<p class=\"sigstatus\">Không ký – xem mục V</p>\n"),
-        (_, Some(r)) => {
-            let status = match &doc.representative_signature {
-                Some(s) => format!("Đã ký trên thiết bị (ảnh chữ ký SHA-256 {})", &s.to_hex()[..16]),
-                None => "Ký trên bản giấy".to_string(),
-            };
-            let _ = writeln!(
-                h,
-                "<p class=\"sigstatus\">{}</p><p class=\"b\">{}</p>",
-                e(&status),
-                e(&r.name)
-            );
-        }
-        (_, None) => {}
-    }
-    h.push_str("</div>\n");
-    for m in doc.members.iter().filter(|m| m.role == Role::Leader) {
-        sig_block(&mut h, signed, m.role, &m.name, &m.inspector_id);
-    }
-    if let Statement::Refused { witness: Some(w), .. } = &doc.statement {
-        let _ = writeln!(
-            h,
-            "<div class=\"block\"><p class=\"b\">NGƯỜI CHỨNG KIẾN</p><p><i>({})</i></p><p class=\"b\">{}</p><p>{}</p></div>",
-            e(&w.role),
-            e(&w.name),
-            e(&w.title)
-        );
-    }
-    for role in [Role::Member, Role::Secretary] {
-        for m in doc.members.iter().filter(|m| m.role == role) {
-            sig_block(&mut h, signed, m.role, &m.name, &m.inspector_id);
+    for block in &printed.blocks {
+        match block {
+            Block::Header { left, right } => {
+                h.push_str("<div class=\"header\">\n");
+                for column in [left, right] {
+                    h.push_str("<div>\n");
+                    for line in column {
+                        let _ = writeln!(h, "{}", header_line(line));
+                    }
+                    h.push_str("</div>\n");
+                }
+                h.push_str("</div>\n");
+            }
+            Block::Title { title, subject } => {
+                // The QR box floats beside the title, on the first printed page.
+                let code = v
+                    .access_code
+                    .as_deref()
+                    .map(|c| format!("<div class=\"code\">{}</div>", e(c)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    h,
+                    "<div class=\"qr\">{svg}<div>{}</div>{code}</div>\n<h1>{}</h1>\n<p class=\"subject\">{}</p>",
+                    e(v.caption),
+                    e(title),
+                    e(subject)
+                );
+            }
+            Block::Heading(t) => {
+                let _ = writeln!(h, "<h2>{}</h2>", e(t));
+            }
+            Block::Subheading(t) => {
+                let _ = writeln!(h, "<h3>{}</h3>", e(t));
+            }
+            Block::Paragraph { text, kind } => {
+                let _ = writeln!(h, "{}", paragraph(text, *kind));
+            }
+            Block::Table { columns, rows } => table(&mut h, columns, rows),
+            Block::Signatures(blocks) => {
+                h.push_str("<div class=\"signatures\">\n");
+                for b in blocks {
+                    let _ = writeln!(h, "{}", signature_block(b));
+                }
+                h.push_str("</div>\n");
+            }
         }
     }
-    h.push_str("</div>\n");
     let _ = writeln!(
         h,
         "<div class=\"footer\">{} · {}</div>\n</body>\n</html>",
-        e(&hash_footer(&hash)),
-        e(&url)
+        e(&v.footer),
+        e(&v.url)
     );
     Ok(h)
 }
 
-fn sig_block(h: &mut String, signed: &SignedMinutes, role: Role, name: &str, id: &str) {
-    let _ = writeln!(
-        h,
-        "<div class=\"block\"><p class=\"b\">{}</p><p class=\"sigstatus\">{}</p><p class=\"b\">{}</p></div>",
-        escape(role_heading(role)),
-        escape(&signature_status(signed, id)),
-        escape(name)
-    );
+fn header_line(line: &HeaderLine) -> String {
+    let mut classes = Vec::new();
+    if line.bold {
+        classes.push("b");
+    }
+    if line.underline {
+        classes.push("u");
+    }
+    if line.italic {
+        classes.push("dateline");
+    }
+    if classes.is_empty() {
+        format!("<p>{}</p>", escape(&line.text))
+    } else {
+        format!("<p class=\"{}\">{}</p>", classes.join(" "), escape(&line.text))
+    }
+}
+
+fn paragraph(text: &str, kind: ParagraphKind) -> String {
+    let t = escape(text);
+    match kind {
+        ParagraphKind::Lead | ParagraphKind::Item => format!("<p>{t}</p>"),
+        ParagraphKind::Emphasis => format!("<p class=\"b\">{t}</p>"),
+        ParagraphKind::Note => format!("<p><i>{t}</i></p>"),
+        ParagraphKind::Dismissed => format!("<p class=\"dismissed\">{t}</p>"),
+    }
+}
+
+fn table(h: &mut String, columns: &[Column], rows: &[Vec<Cell>]) {
+    h.push_str("<table>\n<tr>");
+    for c in columns {
+        let _ = write!(h, "<th>{}</th>", escape(c.title));
+    }
+    h.push_str("</tr>\n");
+    for row in rows {
+        h.push_str("<tr>");
+        for cell in row {
+            h.push_str("<td>");
+            for (i, line) in cell.iter().enumerate() {
+                if i > 0 {
+                    h.push_str("<br>");
+                }
+                if line.note {
+                    let _ = write!(h, "<i>{}</i>", escape(&line.text));
+                } else {
+                    h.push_str(&escape(&line.text));
+                }
+            }
+            h.push_str("</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn signature_block(b: &SignatureBlock) -> String {
+    let mut s = format!("<div class=\"block\"><p class=\"b\">{}</p>", escape(&b.title));
+    if let Some(n) = &b.note {
+        let _ = write!(s, "<p><i>{}</i></p>", escape(n));
+    }
+    if let Some(st) = &b.status {
+        let _ = write!(s, "<p class=\"sigstatus\">{}</p>", escape(st));
+    }
+    if let Some(n) = &b.name {
+        let _ = write!(s, "<p class=\"b\">{}</p>", escape(n));
+    }
+    if let Some(d) = &b.detail {
+        let _ = write!(s, "<p>{}</p>", escape(d));
+    }
+    s.push_str("</div>");
+    s
 }

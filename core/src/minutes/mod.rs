@@ -6,7 +6,9 @@
 //! - `sign`: [`SignedMinutes`], members' and the leader's ed25519 signatures.
 //! - `verify`: [`VerificationReport`] for one bundle, and batch verification.
 //! - `bundle`: [`Bundle`], the one-file export (CBOR) and its parsing.
-//! - `html`, `pdf`: the printable page and the A4 PDF (with the bundle attached).
+//! - `layout`: the printed minutes described once, as blocks in reading order.
+//! - `html`, `pdf`: the printable page and the A4 PDF (with the bundle attached),
+//!   both drawn from `layout`'s blocks.
 //! - `bytes`: byte strings and 32-byte hashes as CBOR byte strings.
 //!
 //! What is signed is the exact canonical bytes (never a re-encoding); the
@@ -19,6 +21,7 @@ mod conformity;
 mod document;
 mod error;
 mod html;
+mod layout;
 mod pdf;
 mod sign;
 mod verify;
@@ -31,6 +34,7 @@ pub use conformity::{check_conforms, MemberKeys};
 pub use document::*;
 pub use error::MinutesError;
 pub use html::{escape, render_html, RenderOptions};
+pub use layout::minutes_texts;
 pub use pdf::{extract_bundle_from_pdf, pdf_page_texts, render_pdf};
 pub use sign::{signing_message, MinutesSignature, SignedMinutes, SIGNATURE_DOMAIN};
 pub use verify::*;

@@ -3,10 +3,11 @@
 //! krilla, the signed bundle attached as an embedded file, and the content
 //! hash in the footer of every page. Also: finding the bundle again in a PDF.
 //!
-//! Layout is deliberately simple: the two-column header, then paragraphs
-//! wrapped to the text width, page breaks between lines, and the signature
-//! blocks in two columns. Text is measured with skrifa (advance widths) the
-//! same font krilla draws with, so lines fit.
+//! What is printed, and in which order, comes from `layout`'s blocks; this
+//! file only sets them, deliberately simply: the two-column header, then
+//! paragraphs wrapped to the text width, bordered tables, page breaks between
+//! lines, and the signature blocks in two columns. Text is measured with
+//! skrifa (advance widths) the same font krilla draws with, so lines fit.
 
 use std::io::Read;
 
@@ -23,10 +24,10 @@ use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
 use super::bundle::MAX_BUNDLE_BYTES;
-use super::document::{Assessment, Statement};
-use super::wording::*;
+use super::layout::{
+    describe, Block, Cell, Column, HeaderLine, ParagraphKind, PrintedMinutes, SignatureBlock,
+};
 use super::{Bundle, MinutesError, RenderOptions, SignedMinutes};
-use crate::people::Role;
 
 static REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSerif-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../../fonts/LiberationSerif-Bold.ttf");
@@ -110,11 +111,21 @@ enum Draw {
         bold: bool,
         size: f32,
     },
-    Rule {
+    /// A straight line: an underline, a table border.
+    Line {
         x1: f32,
+        y1: f32,
         x2: f32,
-        y: f32,
+        y2: f32,
+        width: f32,
     },
+}
+
+/// One centred line of a column (header, signature block).
+struct ColumnLine {
+    text: String,
+    bold: bool,
+    underline: bool,
 }
 
 struct Layout<'a> {
@@ -212,7 +223,7 @@ impl<'a> Layout<'a> {
     }
 
     /// Two columns of centred lines, side by side; `split` is the left column's share.
-    fn columns(&mut self, left: &[(String, bool, bool)], right: &[(String, bool, bool)], split: f32) {
+    fn columns(&mut self, left: &[ColumnLine], right: &[ColumnLine], split: f32) {
         let total = PAGE_W - LEFT - RIGHT;
         let cols = [
             (LEFT, total * split, left),
@@ -224,10 +235,10 @@ impl<'a> Layout<'a> {
             .map(|(_, w, lines)| {
                 lines
                     .iter()
-                    .flat_map(|(t, b, u)| {
-                        self.wrap(t, *b, BODY, *w - 6.0)
+                    .flat_map(|l| {
+                        self.wrap(&l.text, l.bold, BODY, *w - 6.0)
                             .into_iter()
-                            .map(move |l| (l, *b, *u))
+                            .map(move |t| (t, l.bold, l.underline))
                     })
                     .collect()
             })
@@ -238,14 +249,20 @@ impl<'a> Layout<'a> {
         let top = self.y;
         for ((x0, w, _), lines) in cols.iter().zip(&wrapped) {
             for (i, (text, bold, underline)) in lines.iter().enumerate() {
+                // A blank line is room (for a handwritten signature), not text.
+                if text.is_empty() {
+                    continue;
+                }
                 let tw = self.face(*bold).width(text, BODY);
                 let x = x0 + (w - tw) / 2.0;
                 let y = top + i as f32 * lh + BODY;
                 if *underline {
-                    self.push(Draw::Rule {
+                    self.push(Draw::Line {
                         x1: x,
+                        y1: y + 2.0,
                         x2: x + tw,
-                        y: y + 2.0,
+                        y2: y + 2.0,
+                        width: 0.8,
                     });
                 }
                 self.push(Draw::Text {
@@ -259,12 +276,120 @@ impl<'a> Layout<'a> {
         }
         self.y = top + rows as f32 * lh;
     }
+
+    /// A bordered table: a bold header row, then the rows, each cell's lines
+    /// wrapped to its column. Rows break between pages only when one is taller
+    /// than what is left of the page (then between its lines).
+    fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>]) {
+        const PAD: f32 = 3.0;
+        let size = SMALL;
+        let lh = size * 1.3;
+        let total = PAGE_W - LEFT - RIGHT;
+        let shares: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(f32::EPSILON);
+        let mut xs = vec![LEFT];
+        for c in columns {
+            let last = xs[xs.len() - 1];
+            xs.push(last + total * c.share / shares);
+        }
+        let header: Vec<Vec<(String, bool)>> = columns
+            .iter()
+            .zip(xs.windows(2))
+            .map(|(c, x)| {
+                self.wrap(c.title, true, size, x[1] - x[0] - 2.0 * PAD)
+                    .into_iter()
+                    .map(|t| (t, true))
+                    .collect()
+            })
+            .collect();
+        let body: Vec<Vec<Vec<(String, bool)>>> = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(xs.windows(2))
+                    .map(|(cell, x)| {
+                        cell.iter()
+                            .flat_map(|line| {
+                                self.wrap(&line.text, false, size, x[1] - x[0] - 2.0 * PAD)
+                                    .into_iter()
+                                    .map(|t| (t, false))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        // The header row is not left alone at the foot of a page.
+        let first = body
+            .first()
+            .map_or(0, |r| r.iter().map(Vec::len).max().unwrap_or(0));
+        let header_lines = header.iter().map(Vec::len).max().unwrap_or(0);
+        self.ensure((header_lines + first.min(3)) as f32 * lh + 4.0 * PAD);
+        for row in std::iter::once(&header).chain(&body) {
+            self.table_row(row, &xs, size, PAD);
+        }
+    }
+
+    fn table_row(&mut self, cells: &[Vec<(String, bool)>], xs: &[f32], size: f32, pad: f32) {
+        let lh = size * 1.3;
+        let lines = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut from = 0;
+        while from < lines {
+            let room = ((PAGE_H - BOTTOM - self.y - 2.0 * pad) / lh).floor().max(0.0) as usize;
+            let rest = lines - from;
+            // Whole rows move to the next page; only a row taller than a page is cut.
+            if room < rest && self.y > TOP {
+                let page_rows = ((PAGE_H - BOTTOM - TOP - 2.0 * pad) / lh).floor() as usize;
+                if rest <= page_rows || room == 0 {
+                    self.new_page();
+                    continue;
+                }
+            }
+            let take = rest.min(room.max(1));
+            let top = self.y;
+            let bottom = top + take as f32 * lh + 2.0 * pad;
+            for (cell, x) in cells.iter().zip(xs) {
+                for (i, (text, bold)) in cell.iter().skip(from).take(take).enumerate() {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    self.push(Draw::Text {
+                        x: x + pad,
+                        y: top + pad + i as f32 * lh + size,
+                        text: text.clone(),
+                        bold: *bold,
+                        size,
+                    });
+                }
+            }
+            for (y1, y2) in [(top, top), (bottom, bottom)] {
+                self.push(Draw::Line {
+                    x1: xs[0],
+                    y1,
+                    x2: xs[xs.len() - 1],
+                    y2,
+                    width: 0.5,
+                });
+            }
+            for x in xs {
+                self.push(Draw::Line {
+                    x1: *x,
+                    y1: top,
+                    x2: *x,
+                    y2: bottom,
+                    width: 0.5,
+                });
+            }
+            self.y = bottom;
+            from += take;
+        }
+    }
 }
 
-fn heading(l: &mut Layout<'_>, text: &str) {
+/// Keeps a heading with the lines that follow it (no heading alone at the foot of a page).
+fn heading(l: &mut Layout<'_>, text: &str, style: Style) {
     l.gap(4.0);
-    l.ensure(BODY * 1.3 * 3.0); // no heading alone at the foot of a page
-    l.para(text, Style { bold: true, ..P });
+    l.ensure(BODY * 1.3 * 3.0);
+    l.para(text, style);
 }
 
 /// Renders the minutes as an A4 PDF with `bundle` attached.
@@ -275,17 +400,9 @@ pub fn render_pdf(
 ) -> Result<Vec<u8>, MinutesError> {
     let regular = Face::load(REGULAR)?;
     let bold = Face::load(BOLD)?;
-    let pages = lay_out(signed, &regular, &bold);
-    let hash = signed.content_hash();
-    draw(
-        pages,
-        &regular,
-        &bold,
-        &hash_footer(&hash),
-        options,
-        signed,
-        bundle,
-    )
+    let printed = describe(signed, options);
+    let pages = lay_out(&printed, &regular, &bold);
+    draw(pages, &regular, &bold, &printed, bundle)
 }
 
 /// The text lines of each page as the PDF draws them, footer included: for
@@ -296,8 +413,9 @@ pub fn pdf_page_texts(
 ) -> Result<Vec<Vec<String>>, MinutesError> {
     let regular = Face::load(REGULAR)?;
     let bold = Face::load(BOLD)?;
-    let pages = lay_out(signed, &regular, &bold);
-    let hash = signed.content_hash();
+    let printed = describe(signed, options);
+    let pages = lay_out(&printed, &regular, &bold);
+    let v = &printed.verification;
     let count = pages.len();
     Ok(pages
         .into_iter()
@@ -307,13 +425,13 @@ pub fn pdf_page_texts(
                 .into_iter()
                 .filter_map(|d| match d {
                     Draw::Text { text, .. } => Some(text),
-                    Draw::Rule { .. } => None,
+                    Draw::Line { .. } => None,
                 })
                 .collect();
-            lines.push(page_footer(&hash_footer(&hash), n, count));
-            lines.push(options.qr_url(&hash));
-            if let Some(line) = options.access_code_text() {
-                lines.push(line);
+            lines.push(page_footer(&v.footer, n, count));
+            lines.push(v.url.clone());
+            if let Some(line) = &v.access_code {
+                lines.push(line.clone());
             }
             lines
         })
@@ -324,7 +442,8 @@ fn page_footer(footer: &str, n: usize, count: usize) -> String {
     format!("{footer} – Trang {}/{count}", n + 1)
 }
 
-fn lay_out(signed: &SignedMinutes, regular: &Face, bold: &Face) -> Vec<Vec<Draw>> {
+/// Turns the blocks into pages of draws.
+fn lay_out(printed: &PrintedMinutes, regular: &Face, bold: &Face) -> Vec<Vec<Draw>> {
     let mut l = Layout {
         regular,
         bold,
@@ -332,248 +451,100 @@ fn lay_out(signed: &SignedMinutes, regular: &Face, bold: &Face) -> Vec<Vec<Draw>
         y: TOP,
     };
     l.new_page();
-    let doc = signed.document();
-
-    // Header.
-    let mut left: Vec<(String, bool, bool)> = doc
-        .issuing_body
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.to_uppercase(), i + 1 == doc.issuing_body.len(), false))
-        .collect();
-    left.push((format!("Số: {}", doc.number), false, false));
-    let right = vec![
-        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_string(), true, false),
-        ("Độc lập - Tự do - Hạnh phúc".to_string(), true, true),
-        (dateline(doc), false, false),
-    ];
-    l.columns(&left, &right, 0.45);
-    l.gap(18.0);
-    l.para(
-        "BIÊN BẢN KIỂM TRA",
-        Style {
-            bold: true,
-            size: 14.0,
-            align: Align::Center,
-            indent: 0.0,
-        },
-    );
-    l.para(
-        &doc.subject,
-        Style {
-            bold: true,
-            align: Align::Center,
-            ..P
-        },
-    );
-    l.gap(8.0);
-    if let Some(a) = amendment_line(doc) {
-        l.para(&a, Style { bold: true, ..P });
-    }
-    for g in &doc.grounds {
-        l.para(&format!("Căn cứ {g}"), P);
-    }
-    l.para(&opening(doc), P);
-    if let Some(loc) = location_line(doc) {
-        l.para(&loc, P);
-    }
-    if let Some(r) = &doc.place.made_elsewhere_reason {
-        l.para(&format!("Lý do lập biên bản tại nơi khác: {r}"), P);
-    }
-
-    heading(&mut l, "I. Thành phần");
-    l.para(&format!("1. Đoàn kiểm tra ({})", doc.delegation_name), P);
     let ind = Style { indent: 14.0, ..P };
-    for (i, m) in doc.members.iter().enumerate() {
-        l.para(
-            &format!(
-                "{}. Ông/Bà {} – {}, {} – {}",
-                i + 1,
-                m.name,
-                m.title,
-                m.agency,
-                m.role.label_vi()
-            ),
-            ind,
-        );
-    }
-    let est = &doc.establishment;
-    l.para(&format!("2. Đơn vị được kiểm tra: {}", est.name), P);
-    l.para(
-        &format!(
-            "Loại hình: {}; ngành nghề: {}; số lao động: {}",
-            est.kind.label_vi(),
-            est.sector,
-            est.workforce
-        ),
-        ind,
-    );
-    l.para(&format!("Địa chỉ: {}", est.address), ind);
-    if let Some(t) = &est.tax_code {
-        l.para(&format!("Mã số thuế: {t}"), ind);
-    }
-    match &doc.representative {
-        Some(r) => l.para(&format!("Đại diện: Ông/Bà {} – {}", r.name, r.title), ind),
-        None => l.para("Đại diện: vắng mặt", ind),
-    }
-    for p in &doc.others_present {
-        l.para(&format!("Cùng có mặt: Ông/Bà {} – {}", p.name, p.title), ind);
-    }
-
-    heading(&mut l, "II. Kết quả kiểm tra");
-    for s in &doc.findings {
-        l.para(&format!("{}. {}", s.code, s.title), Style { bold: true, ..P });
-        for f in &s.items {
-            let mut line = format!("{}. {}: {}", f.item, f.question, f.answer);
-            if f.assessment != Assessment::Fact {
-                line.push_str(&format!(" ({})", assessment_vi(f.assessment)));
-            }
-            if let Some(n) = &f.note {
-                line.push_str(&format!(". Ghi chú: {n}"));
-            }
-            for p in doc
-                .photos
-                .iter()
-                .filter(|p| p.item.as_deref() == Some(f.item.as_str()))
-            {
-                line.push_str(&format!(". Ảnh: {} ({})", p.caption, &p.sha256.to_hex()[..12]));
-            }
-            l.para(&line, ind);
-        }
-    }
-    for p in doc.photos.iter().filter(|p| p.item.is_none()) {
-        l.para(&format!("Ảnh: {} (SHA-256 {})", p.caption, p.sha256), ind);
-    }
-
-    heading(&mut l, "III. Tồn tại, vi phạm");
-    if doc.standing_violations().next().is_none() {
-        l.para("Không phát hiện vi phạm.", ind);
-    }
-    for v in doc.standing_violations() {
-        let basis: Vec<String> = v.legal_basis.iter().map(|c| c.cite_vi()).collect();
-        let mut line = format!(
-            "{}. {} (mục {}; mức độ: {}). Căn cứ: {}.",
-            v.number,
-            v.text,
-            v.item,
-            v.severity.label_vi(),
-            basis.join("; ")
-        );
-        if let Some(s) = &v.sanction {
-            line.push_str(&format!(" Chế tài: {}.", s.cite_vi()));
-        }
-        l.para(&line, ind);
-    }
-    for v in doc.violations.iter().filter(|v| v.dismissed.is_some()) {
-        l.para(
-            &format!(
-                "(Không xử lý: {} – mục {}; lý do: {})",
-                v.text,
-                v.item,
-                v.dismissed.as_deref().unwrap_or_default()
-            ),
-            Style { size: SMALL, ..ind },
-        );
-    }
-
-    heading(&mut l, "IV. Kiến nghị, yêu cầu");
-    for v in doc.standing_violations() {
-        l.para(
-            &format!(
-                "{}. {} – thời hạn: trước ngày {}.",
-                v.number,
-                v.requirement,
-                date_vi(&v.deadline)
-            ),
-            ind,
-        );
-    }
-    if let Some(r) = &doc.report_back {
-        l.para(
-            &format!(
-                "Đơn vị báo cáo kết quả khắc phục về {} trước ngày {}.",
-                r.to,
-                date_vi(&r.by)
-            ),
-            ind,
-        );
-    }
-
-    heading(&mut l, "V. Ý kiến của đơn vị được kiểm tra");
-    for s in statement_lines(doc) {
-        l.para(&s, ind);
-    }
-    l.gap(4.0);
-    l.para(&closing(doc), P);
-    l.gap(14.0);
-
-    // Signature blocks, two by two: establishment | leader, then witness, members, secretary.
-    let rep_block = {
-        let mut b = vec![
-            ("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA".to_string(), true, false),
-            ("(Ký, ghi rõ họ tên, đóng dấu)".to_string(), false, false),
-        ];
-        match (&doc.statement, &doc.representative) {
-            (Statement::Refused { .. }, _) => b.push(("Không ký – xem mục V".to_string(), false, false)),
-            (_, Some(r)) => {
-                let status = match &doc.representative_signature {
-                    Some(_) => "Đã ký trên thiết bị",
-                    None => "Ký trên bản giấy",
+    let strong = Style { bold: true, ..P };
+    for block in &printed.blocks {
+        match block {
+            Block::Header { left, right } => {
+                // The PDF has no italic face: the dateline is set upright.
+                let lines = |c: &[HeaderLine]| -> Vec<ColumnLine> {
+                    c.iter()
+                        .map(|h| ColumnLine {
+                            text: h.text.clone(),
+                            bold: h.bold,
+                            underline: h.underline,
+                        })
+                        .collect()
                 };
-                b.push((status.to_string(), false, false));
-                b.push((String::new(), false, false));
-                b.push((r.name.clone(), true, false));
+                l.columns(&lines(left), &lines(right), 0.45);
+                l.gap(18.0);
             }
-            (_, None) => {}
+            Block::Title { title, subject } => {
+                l.para(
+                    title,
+                    Style {
+                        bold: true,
+                        size: 14.0,
+                        align: Align::Center,
+                        indent: 0.0,
+                    },
+                );
+                l.para(
+                    subject,
+                    Style {
+                        align: Align::Center,
+                        ..strong
+                    },
+                );
+                l.gap(8.0);
+            }
+            Block::Heading(t) => heading(&mut l, t, strong),
+            Block::Subheading(t) => heading(&mut l, t, strong),
+            Block::Paragraph { text, kind } => {
+                let style = match kind {
+                    ParagraphKind::Lead => P,
+                    ParagraphKind::Item | ParagraphKind::Note => ind,
+                    ParagraphKind::Emphasis => strong,
+                    ParagraphKind::Dismissed => Style { size: SMALL, ..ind },
+                };
+                l.para(text, style);
+            }
+            Block::Table { columns, rows } => {
+                l.table(columns, rows);
+                l.gap(4.0);
+            }
+            Block::Signatures(blocks) => {
+                l.gap(14.0);
+                let lines: Vec<Vec<ColumnLine>> = blocks.iter().map(signature_lines).collect();
+                for pair in lines.chunks(2) {
+                    let empty = Vec::new();
+                    l.columns(&pair[0], pair.get(1).unwrap_or(&empty), 0.5);
+                    l.gap(16.0);
+                }
+            }
         }
-        b
-    };
-    let mut blocks: Vec<Vec<(String, bool, bool)>> = vec![rep_block];
-    let member_block = |role: Role, name: &str, id: &str| {
-        vec![
-            (role_heading(role).to_string(), true, false),
-            (signature_status(signed, id), false, false),
-            (String::new(), false, false),
-            (name.to_string(), true, false),
-        ]
-    };
-    for m in doc.members.iter().filter(|m| m.role == Role::Leader) {
-        blocks.push(member_block(m.role, &m.name, &m.inspector_id));
     }
-    if let Statement::Refused { witness: Some(w), .. } = &doc.statement {
-        blocks.push(vec![
-            ("NGƯỜI CHỨNG KIẾN".to_string(), true, false),
-            (format!("({})", w.role), false, false),
-            (String::new(), false, false),
-            (w.name.clone(), true, false),
-            (w.title.clone(), false, false),
-        ]);
-    }
-    for role in [Role::Member, Role::Secretary] {
-        for m in doc.members.iter().filter(|m| m.role == role) {
-            blocks.push(member_block(m.role, &m.name, &m.inspector_id));
-        }
-    }
-    for pair in blocks.chunks(2) {
-        let empty = Vec::new();
-        l.columns(&pair[0], pair.get(1).unwrap_or(&empty), 0.5);
-        l.gap(16.0);
-    }
-
     l.pages
+}
+
+/// A signature block as centred lines, with a blank line left for the
+/// handwritten signature above the name.
+fn signature_lines(b: &SignatureBlock) -> Vec<ColumnLine> {
+    let line = |text: &str, bold: bool| ColumnLine {
+        text: text.to_string(),
+        bold,
+        underline: false,
+    };
+    let mut v = vec![line(&b.title, true)];
+    v.extend(b.note.as_deref().map(|n| line(n, false)));
+    v.extend(b.status.as_deref().map(|s| line(s, false)));
+    if let Some(n) = &b.name {
+        v.push(line("", false));
+        v.push(line(n, true));
+    }
+    v.extend(b.detail.as_deref().map(|d| line(d, false)));
+    v
 }
 
 fn draw(
     pages: Vec<Vec<Draw>>,
     regular: &Face,
     bold: &Face,
-    footer: &str,
-    options: &RenderOptions,
-    signed: &SignedMinutes,
+    printed: &PrintedMinutes,
     bundle: &Bundle,
 ) -> Result<Vec<u8>, MinutesError> {
-    let url = &options.qr_url(&signed.content_hash());
-    let access_code = options.access_code_text();
+    let v = &printed.verification;
+    let (footer, url, access_code) = (&v.footer, &v.url, &v.access_code);
     let mut document = Document::new();
     let settings =
         PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| MinutesError::Render("page size".into()))?;
@@ -604,14 +575,20 @@ fn draw(
                         TextDirection::Auto,
                     );
                 }
-                Draw::Rule { x1, x2, y } => {
+                Draw::Line {
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    width,
+                } => {
                     let mut pb = PathBuilder::new();
-                    pb.move_to(x1, y);
-                    pb.line_to(x2, y);
+                    pb.move_to(x1, y1);
+                    pb.line_to(x2, y2);
                     if let Some(path) = pb.finish() {
                         surface.set_stroke(Some(Stroke {
                             paint: rgb::Color::black().into(),
-                            width: 0.8,
+                            width,
                             ..Stroke::default()
                         }));
                         surface.draw_path(&path);
@@ -655,8 +632,7 @@ fn draw(
         surface.finish();
         page.finish();
     }
-    let doc = signed.document();
-    document.set_metadata(Metadata::new().title(format!("Biên bản kiểm tra {}", doc.number)));
+    document.set_metadata(Metadata::new().title(printed.title.clone()));
     let data = bundle.to_bytes()?;
     document
         .embed_file(EmbeddedFile {
