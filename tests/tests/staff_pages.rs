@@ -309,6 +309,68 @@ fn every_staff_form_needs_its_form_token_and_a_refused_one_changes_nothing() {
         assert!(status == 303 || status == 200, "{path}: {status} {body}");
     }
     assert_eq!(audit_len(&admin), before + forms.len());
+
+    // The uploads with the token: a template with a bad item is shown with
+    // the item and published nothing; a good one is checked, then published;
+    // a units list is published and listed.
+    let bad = r#"{"format":"kiemtra-template/1","id":"t2","version":1,"title_vi":"Mẫu","sections":[{"code":"A","title_vi":"Chung","items":[{"code":"A9","question_vi":"","answer":"yes_no_na","legal_basis":[]}]}]}"#;
+    let (status, page, _) = planner.upload(
+        "/admin/templates",
+        &[("action", "publish")],
+        ("t2.json", bad),
+        Some(&planner.csrf),
+    );
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("<code>A9</code>") && page.contains("id=\"findings\""),
+        "{page}"
+    );
+    let good = bad
+        .replace(r#""question_vi":"""#, r#""question_vi":"Có nội quy?""#)
+        .replace(
+            r#""legal_basis":[]"#,
+            r#""legal_basis":[{"instrument":"Luật 84/2015/QH13","article":"Điều 14"}]"#,
+        );
+    let (status, page, _) = planner.upload(
+        "/admin/templates",
+        &[("action", "check")],
+        ("t2.json", &good),
+        Some(&planner.csrf),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("không có lỗi") && !page.contains("<code>t2@1</code>"),
+        "checked, not published: {page}"
+    );
+    let (status, page, _) = planner.upload(
+        "/admin/templates",
+        &[("action", "publish")],
+        ("t2.json", &good),
+        Some(&planner.csrf),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Đã công bố t2@1") && page.contains("<code>t2@1</code>"),
+        "{page}"
+    );
+    let units = r#"{"format": "kiemtra-admin-units/1", "units": [{"code": "hp.p-gia-vien", "name_vi": "Phường Gia Viên", "kind": "phường", "level": "commune", "valid_from": "2025-07-01"}]}"#;
+    let (status, page, _) = planner.upload(
+        "/admin/units",
+        &[],
+        ("xa-phuong.json", units),
+        Some(&planner.csrf),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("published 1 administrative units") && page.contains("Phường Gia Viên"),
+        "{page}"
+    );
+    let (_, form) = planner.get("/admin/establishments/new");
+    assert!(
+        form.contains("value=\"hp.p-gia-vien\""),
+        "a unit published on the page is offered at once: {form}"
+    );
+    assert_eq!(audit_len(&admin), before + forms.len() + 2);
     server.stop();
 }
 

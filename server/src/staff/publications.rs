@@ -137,13 +137,19 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, ServerError> {
 }
 
 fn finding(e: &ServerError) -> Finding {
+    Finding {
+        item: None,
+        reason: e.to_string(),
+    }
+}
+
+/// The checker's finding, with the item it is about when it names one.
+fn template_finding(e: &TemplateError) -> Finding {
     match e {
-        ServerError::Core(kiemtra_core::Error::Template(TemplateError::Item { item, reason, .. })) => {
-            Finding {
-                item: Some(item.clone()),
-                reason: reason.clone(),
-            }
-        }
+        TemplateError::Item { item, reason, .. } => Finding {
+            item: Some(item.clone()),
+            reason: reason.clone(),
+        },
         e => Finding {
             item: None,
             reason: e.to_string(),
@@ -175,17 +181,11 @@ pub async fn upload_template(
         Ok(up) => up,
         Err(e) => return templates_page(&state, &who, token, e.status(), None, vec![finding(&e)]),
     };
-    let checked = match admin::check_template(&up.text) {
+    let checked = match kiemtra_core::template::parse(&up.text) {
         Ok(t) => t,
         Err(e) => {
-            return templates_page(
-                &state,
-                &who,
-                token,
-                StatusCode::BAD_REQUEST,
-                None,
-                vec![finding(&e)],
-            )
+            let found = vec![template_finding(&e)];
+            return templates_page(&state, &who, token, StatusCode::BAD_REQUEST, None, found);
         }
     };
     if up.action != "publish" {
