@@ -57,7 +57,12 @@ data="$dir/data"
 log="$dir/server.log"
 
 started=false
+reader=""
 stop() {
+  # A second signal (a whole process group is often signalled at once)
+  # must not cut the clean-up short and leave the server running.
+  trap '' INT TERM HUP
+  if [ -n "$reader" ]; then kill "$reader" 2>/dev/null || true; fi
   if $started; then
     "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -104,8 +109,12 @@ url="postgres://kiemtra@127.0.0.1:$port/postgres"
 case "$mode" in
   serve)
     echo "url $url"
-    # Until the reader closes stdin (or dies): then the EXIT trap stops the server.
-    cat >/dev/null || true
+    # Until the reader closes stdin (or dies): then the EXIT trap stops the
+    # server. In the background, because bash runs a signal's trap only
+    # once the foreground command ends, and `wait` returns at once.
+    cat <&0 >/dev/null &
+    reader=$!
+    wait "$reader" || true
     ;;
   run)
     KIEMTRA_DATABASE_URL="$url" "$@"
