@@ -24,7 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use kiemtra_core::ids::{DelegationId, OpId};
-use kiemtra_storage::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry};
+use kiemtra_storage::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
 use postgres::{Config, IsolationLevel, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 
@@ -87,7 +87,8 @@ impl Default for Options {
 /// in several, may share a database: commits that append to the log then
 /// take turns (see [`PgStorage::commit`]).
 pub struct PgStorage {
-    pool: Pool,
+    /// Always `Some` but in `drop`, which closes the connections off the runtime.
+    pool: Option<Pool>,
 }
 
 impl PgStorage {
@@ -98,6 +99,10 @@ impl PgStorage {
     }
 
     pub fn open_with(url: &str, options: &Options) -> Result<Self, PgError> {
+        off_the_runtime(|| Self::open_now(url, options))
+    }
+
+    fn open_now(url: &str, options: &Options) -> Result<Self, PgError> {
         let mut config = Config::from_str(url).map_err(PgError::Address)?;
         // Set by the session itself, so that a server or role default of
         // `off` cannot make a commit return before its WAL is on disk.
@@ -124,11 +129,24 @@ impl PgStorage {
         let mut conn = pool.get()?;
         check_durability(&mut conn)?;
         schema::migrate(&mut conn)?;
-        Ok(Self { pool })
+        Ok(Self { pool: Some(pool) })
     }
 
     fn conn(&self) -> Result<Conn, StorageError> {
-        self.pool.get().map_err(io)
+        match &self.pool {
+            Some(pool) => pool.get().map_err(io),
+            None => Err(StorageError::Io("the store is closed".into())),
+        }
+    }
+}
+
+impl Drop for PgStorage {
+    fn drop(&mut self) {
+        // A connection's runtime may not be dropped on an async worker
+        // either (the server's state may go inside its runtime).
+        if let Some(pool) = self.pool.take() {
+            off_the_runtime(move || drop(pool));
+        }
     }
 }
 
@@ -173,8 +191,9 @@ fn entry_from(row: &Row) -> Result<StoredEntry, StorageError> {
     })
 }
 
-impl Storage for PgStorage {
-    fn get(&self, table: kiemtra_storage::Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+/// The engine's calls, each blocking its thread; [`Storage`] wraps them.
+impl PgStorage {
+    fn get_now(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let row = self
             .conn()?
             .query_opt(
@@ -185,7 +204,7 @@ impl Storage for PgStorage {
         row.map(|r| column(&r, 0)).transpose()
     }
 
-    fn scan(&self, table: kiemtra_storage::Table) -> Result<Rows, StorageError> {
+    fn scan_now(&self, table: Table) -> Result<Rows, StorageError> {
         let rows = self
             .conn()?
             .query(
@@ -196,7 +215,7 @@ impl Storage for PgStorage {
         rows.iter().map(|r| Ok((column(r, 0)?, column(r, 1)?))).collect()
     }
 
-    fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError> {
+    fn log_since_now(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError> {
         // Past the largest bigint there is nothing; a page of "everything" is capped at it.
         let Ok(since) = i64::try_from(since) else {
             return Ok(Vec::new());
@@ -216,7 +235,7 @@ impl Storage for PgStorage {
         rows.iter().map(entry_from).collect()
     }
 
-    fn log_head(&self) -> Result<u64, StorageError> {
+    fn log_head_now(&self) -> Result<u64, StorageError> {
         let row = self
             .conn()?
             .query_one("SELECT head FROM log_counter", &[])
@@ -224,7 +243,7 @@ impl Storage for PgStorage {
         seq_from(column(&row, 0)?)
     }
 
-    fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError> {
+    fn seq_of_now(&self, op: OpId) -> Result<Option<u64>, StorageError> {
         let row = self
             .conn()?
             .query_opt(
@@ -256,7 +275,7 @@ impl Storage for PgStorage {
     /// can add an operation between the check and the insert. If the
     /// connection fails during COMMIT the outcome is unknown: the error is
     /// `Io`, and a retry finds the operations (`DuplicateOp`) if it landed.
-    fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
+    fn commit_now(&self, changes: Changeset) -> Result<Receipt, StorageError> {
         if changes.is_empty() {
             return Ok(Receipt::default());
         }
@@ -361,5 +380,52 @@ impl Storage for PgStorage {
         }
         tx.commit().map_err(io)?;
         Ok(Receipt { seqs })
+    }
+}
+
+/// The sync client drives each connection with a runtime of its own, which
+/// may not be blocked on from an async runtime's worker thread (tokio
+/// panics): the server's handlers read the store from async code too. On a
+/// multi-threaded runtime the worker hands its other tasks off for the call
+/// (`block_in_place`); on a current-thread runtime, which cannot, the call
+/// runs on a thread of its own; elsewhere (the committer, `spawn_blocking`)
+/// it runs where it is.
+fn off_the_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::CurrentThread) => std::thread::scope(|scope| {
+            scope
+                .spawn(f)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+        Ok(_) => tokio::task::block_in_place(f),
+    }
+}
+
+impl Storage for PgStorage {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        off_the_runtime(|| self.get_now(table, key))
+    }
+
+    fn scan(&self, table: Table) -> Result<Rows, StorageError> {
+        off_the_runtime(|| self.scan_now(table))
+    }
+
+    fn log_since(&self, since: u64, max: usize) -> Result<Vec<StoredEntry>, StorageError> {
+        off_the_runtime(|| self.log_since_now(since, max))
+    }
+
+    fn log_head(&self) -> Result<u64, StorageError> {
+        off_the_runtime(|| self.log_head_now())
+    }
+
+    fn seq_of(&self, op: OpId) -> Result<Option<u64>, StorageError> {
+        off_the_runtime(|| self.seq_of_now(op))
+    }
+
+    fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
+        off_the_runtime(|| self.commit_now(changes))
     }
 }

@@ -221,3 +221,29 @@ fn a_lost_connection_is_an_error_to_retry() {
     assert_eq!(head, 1);
     assert_eq!(s.commit(numbered_commit(2, 1)).unwrap().seqs, vec![2]);
 }
+
+/// The server's handlers read the store from async code: on a runtime's
+/// worker, and on a current-thread runtime (as `#[tokio::test]` runs), every
+/// call works, opening and dropping the store included.
+#[test]
+fn works_from_async_code_on_either_kind_of_runtime() {
+    let url = TestCluster::shared().fresh_database().unwrap();
+    let use_it = |url: String, n: u64| async move {
+        let s = PgStorage::open(&url).unwrap();
+        let seqs = s.commit(numbered_commit(n, 1)).unwrap().seqs;
+        assert_eq!(s.log_head().unwrap(), seqs[0]);
+        assert!(s.get(Table::Records, &n.to_be_bytes()).unwrap().is_some());
+        drop(s);
+    };
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    multi.block_on(multi.spawn(use_it(url.clone(), 1))).unwrap();
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    single.block_on(use_it(url, 2));
+}
