@@ -48,6 +48,8 @@ pub fn migrate(client: &mut Client) -> Result<i32, PgError> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback, whatever happens below.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    // Not a notice at every start that the table below already exists.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_version (
              version integer PRIMARY KEY,
