@@ -52,6 +52,11 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
   chown postgres: "$dir"
   as_owner=(runuser -u postgres --)
+  if ! "${as_owner[@]}" test -w "$dir"; then
+    echo "postgres.sh: the postgres user cannot reach $dir (set TMPDIR to a folder it can)" >&2
+    rm -rf "$dir"
+    exit 1
+  fi
 fi
 data="$dir/data"
 log="$dir/server.log"
