@@ -3,7 +3,8 @@
 # cmake and nasm (turbojpeg builds its bundled libjpeg-turbo), headless
 # Chromium and its driver for the browser tests, a Python venv with pytest
 # and selenium for the Python tests, JNA and JUnit 4 (Debian) and the Kotlin
-# compiler (npm) for the Kotlin binding tests, a Debian trixie root with
+# compiler (npm) for the Kotlin binding tests, PostgreSQL's server binaries
+# for the PostgreSQL storage tests (scripts/postgres.sh), a Debian trixie root with
 # Swift 6 for the Swift binding tests (scripts/swift-root.sh; skipped with
 # KIEMTRA_SKIP_SWIFT=1), and the Rust targets of the Android and iOS checks.
 # Safe to run again: it only installs what is missing.
@@ -33,6 +34,8 @@ if ! $only_build; then
   # The Android cargo check compiles ring's C for aarch64; without the NDK, Debian's cross GCC stands in.
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
   command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  # The PostgreSQL storage tests start a throwaway server (scripts/postgres.sh) with Debian's binaries.
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   if [ "${KIEMTRA_SKIP_SWIFT:-0}" != 1 ]; then command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap); fi
 fi
 if [ ${#missing[@]} -gt 0 ]; then

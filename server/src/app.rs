@@ -92,6 +92,19 @@ impl AppState {
         Self::on(opened.store, blobs, opened.key, demo.then_some(dir))
     }
 
+    /// Serves the PostgreSQL database at `url`, with the server key and the
+    /// blobs still in the data folder `dir` (created if missing).
+    pub fn open_postgres(url: &str, dir: &Path, demo: bool) -> Result<Self, ServerError> {
+        let store: Arc<dyn Storage> = Arc::new(
+            kiemtra_storage_postgres::PgStorage::open(url)
+                .map_err(|e| ServerError::Storage(e.to_string()))?,
+        );
+        std::fs::create_dir_all(dir)?;
+        let key = Arc::new(ServerKey::open(dir)?);
+        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
+        Self::on(store, blobs, key, demo.then_some(dir))
+    }
+
     /// Serves `store` and `blobs`: checks that the records are the merge of
     /// the log (rebuilding them if not), purges expired sessions, seeds demo
     /// data into `demo` if given, and starts the committer.

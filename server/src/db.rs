@@ -352,106 +352,117 @@ fn encoded<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, Serve
 }
 
 /// Typed writes: what each table holds, encoded as [`Read`] decodes it.
-impl Changeset {
-    pub fn put_template(&mut self, t: &ChecklistTemplate) -> Result<(), ServerError> {
+/// A trait, because [`Changeset`] belongs to the storage crate: bring it
+/// into scope (`use crate::db::TypedWrites`) where these are written.
+pub trait TypedWrites {
+    /// The untyped write every typed one comes down to.
+    fn put_raw(&mut self, table: Table, key: impl Into<Vec<u8>>, value: Vec<u8>);
+
+    fn put_template(&mut self, t: &ChecklistTemplate) -> Result<(), ServerError> {
         let v = encoded("template", t)?;
-        self.put(Table::Templates, template_key(&t.key()).into_bytes(), v);
+        self.put_raw(Table::Templates, template_key(&t.key()).into_bytes(), v);
         Ok(())
     }
 
-    pub fn put_facility(&mut self, f: &Facility) -> Result<(), ServerError> {
+    fn put_facility(&mut self, f: &Facility) -> Result<(), ServerError> {
         let v = encoded("facility", f)?;
-        self.put(Table::Facilities, f.id.as_bytes().to_vec(), v);
+        self.put_raw(Table::Facilities, f.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_inspector(&mut self, i: &Inspector) -> Result<(), ServerError> {
+    fn put_inspector(&mut self, i: &Inspector) -> Result<(), ServerError> {
         let v = encoded("inspector", i)?;
-        self.put(Table::Inspectors, i.id.as_bytes().to_vec(), v);
+        self.put_raw(Table::Inspectors, i.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_delegation(&mut self, d: &Delegation) -> Result<(), ServerError> {
+    fn put_delegation(&mut self, d: &Delegation) -> Result<(), ServerError> {
         let v = encoded("delegation", d)?;
-        self.put(Table::Delegations, d.id.as_bytes().to_vec(), v);
+        self.put_raw(Table::Delegations, d.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_device(&mut self, d: &DeviceRecord) -> Result<(), ServerError> {
+    fn put_device(&mut self, d: &DeviceRecord) -> Result<(), ServerError> {
         let v = encoded("device", d)?;
-        self.put(Table::Devices, d.device.as_bytes().to_vec(), v);
+        self.put_raw(Table::Devices, d.device.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_enrol_code(&mut self, code_hash: &[u8; 32], c: &EnrolCode) -> Result<(), ServerError> {
+    fn put_enrol_code(&mut self, code_hash: &[u8; 32], c: &EnrolCode) -> Result<(), ServerError> {
         let v = encoded("enrolment code", c)?;
-        self.put(Table::EnrolCodes, code_hash.to_vec(), v);
+        self.put_raw(Table::EnrolCodes, code_hash.to_vec(), v);
         Ok(())
     }
 
-    pub fn put_record(&mut self, r: &InspectionRecord) -> Result<(), ServerError> {
+    fn put_record(&mut self, r: &InspectionRecord) -> Result<(), ServerError> {
         let v = encoded("inspection record", r)?;
-        self.put(Table::Records, r.inspection.id.as_bytes().to_vec(), v);
+        self.put_raw(Table::Records, r.inspection.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_accident(&mut self, a: &Accident) -> Result<(), ServerError> {
+    fn put_accident(&mut self, a: &Accident) -> Result<(), ServerError> {
         let v = encoded("accident", a)?;
-        self.put(Table::Accidents, a.id.as_bytes().to_vec(), v);
+        self.put_raw(Table::Accidents, a.id.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_portal_grant(&mut self, code_hash: &[u8; 32], g: &PortalGrant) -> Result<(), ServerError> {
+    fn put_portal_grant(&mut self, code_hash: &[u8; 32], g: &PortalGrant) -> Result<(), ServerError> {
         let v = encoded("portal grant", g)?;
-        self.put(Table::PortalGrants, code_hash.to_vec(), v);
+        self.put_raw(Table::PortalGrants, code_hash.to_vec(), v);
         Ok(())
     }
 
-    pub fn put_admin_token(&mut self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
+    fn put_admin_token(&mut self, token_hash: &[u8; 32], t: &AdminToken) -> Result<(), ServerError> {
         let v = encoded("admin token", t)?;
-        self.put(Table::AdminTokens, token_hash.to_vec(), v);
+        self.put_raw(Table::AdminTokens, token_hash.to_vec(), v);
         Ok(())
     }
 
-    pub fn put_audit_entry(&mut self, e: &AuditEntry) -> Result<(), ServerError> {
+    fn put_audit_entry(&mut self, e: &AuditEntry) -> Result<(), ServerError> {
         let v = encoded("audit entry", e)?;
-        self.put(Table::Audit, e.seq.to_be_bytes().to_vec(), v);
+        self.put_raw(Table::Audit, e.seq.to_be_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_account(&mut self, a: &Account) -> Result<(), ServerError> {
+    fn put_account(&mut self, a: &Account) -> Result<(), ServerError> {
         let v = encoded("account", a)?;
-        self.put(Table::Accounts, a.login.as_bytes().to_vec(), v);
+        self.put_raw(Table::Accounts, a.login.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn put_portal_session(&mut self, key: &[u8; 32], s: &PortalSession) -> Result<(), ServerError> {
+    fn put_portal_session(&mut self, key: &[u8; 32], s: &PortalSession) -> Result<(), ServerError> {
         let v = encoded("portal session", s)?;
-        self.put(Table::PortalSessions, key.to_vec(), v);
+        self.put_raw(Table::PortalSessions, key.to_vec(), v);
         Ok(())
     }
 
-    pub fn put_admin_session(&mut self, key: &[u8; 32], s: &AdminSession) -> Result<(), ServerError> {
+    fn put_admin_session(&mut self, key: &[u8; 32], s: &AdminSession) -> Result<(), ServerError> {
         let v = encoded("admin session", s)?;
-        self.put(Table::AdminSessions, key.to_vec(), v);
+        self.put_raw(Table::AdminSessions, key.to_vec(), v);
         Ok(())
     }
 
-    pub fn put_second_factor_policy(&mut self, p: &SecondFactorPolicy) -> Result<(), ServerError> {
+    fn put_second_factor_policy(&mut self, p: &SecondFactorPolicy) -> Result<(), ServerError> {
         let v = encoded("second-factor policy", p)?;
-        self.put(Table::Meta, META_SECOND_FACTOR_POLICY.as_bytes().to_vec(), v);
+        self.put_raw(Table::Meta, META_SECOND_FACTOR_POLICY.as_bytes().to_vec(), v);
         Ok(())
     }
 
-    pub fn set_meta_u64(&mut self, name: &str, v: u64) {
-        self.put(Table::Meta, name.as_bytes().to_vec(), v.to_be_bytes().to_vec());
+    fn set_meta_u64(&mut self, name: &str, v: u64) {
+        self.put_raw(Table::Meta, name.as_bytes().to_vec(), v.to_be_bytes().to_vec());
     }
 
-    pub fn set_meta_bytes(&mut self, name: &str, v: &[u8]) {
-        self.put(Table::Meta, name.as_bytes().to_vec(), v.to_vec());
+    fn set_meta_bytes(&mut self, name: &str, v: &[u8]) {
+        self.put_raw(Table::Meta, name.as_bytes().to_vec(), v.to_vec());
     }
 
-    pub fn set_flag(&mut self, name: &str) {
-        self.put(Table::Meta, name.as_bytes().to_vec(), vec![1u8]);
+    fn set_flag(&mut self, name: &str) {
+        self.put_raw(Table::Meta, name.as_bytes().to_vec(), vec![1u8]);
+    }
+}
+
+impl TypedWrites for Changeset {
+    fn put_raw(&mut self, table: Table, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        self.put(table, key, value);
     }
 }

@@ -6,7 +6,7 @@
 //! - `commit`: group commit, the thread that owns the writer.
 //! - `writer`: the single writer: push checks, enrolment, reference data.
 //! - `db`: the typed view of the storage: what each table holds, typed reads and writes.
-//! - `storage`: the `Storage` interface (one atomic changeset per commit), its engines (sled, memory) and their conformance suite; the `BlobStore` trait and `DATA/blob-store/`.
+//! - `storage`: the crate `kiemtra-storage`, re-exported: the `Storage` interface (one atomic changeset per commit), its engines (sled, memory) and their conformance suite; the `BlobStore` trait and `DATA/blob-store/`.
 //! - `replay`: the check that the records are the merge of the log, and the rebuild.
 //! - `server_key`: the server's certificate-signing key.
 //! - `cbor`: CBOR bodies in and out.
@@ -44,5 +44,8 @@ pub mod replay;
 pub mod security_headers;
 pub mod server_key;
 pub mod staff;
-pub mod storage;
+/// The storage interface lives in its own crate so that the engines of
+/// other crates (PostgreSQL) implement it; every `crate::storage::…` path
+/// of the server goes on naming it.
+pub use kiemtra_storage as storage;
 pub mod writer;

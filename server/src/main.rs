@@ -28,11 +28,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the HTTP server on a sled database in a local folder.
+    /// Runs the HTTP server on a sled database in a local folder, or on PostgreSQL.
     Serve {
-        /// The data folder (created if missing).
+        /// The data folder (created if missing): the database (unless
+        /// --database), the server's key and the blobs.
         #[arg(long, default_value = "kiemtra-data")]
         data: PathBuf,
+        /// Keep everything but the key and the blobs in this PostgreSQL
+        /// database (postgres://user[:password]@host[:port]/name) instead of
+        /// sled in the data folder.
+        #[arg(long, env = "KIEMTRA_DATABASE_URL")]
+        database: Option<String>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
@@ -101,6 +107,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
             data,
+            database,
             addr,
             demo,
             cache_mib,
@@ -109,7 +116,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             portal_max_failures,
             trusted_proxies,
         } => {
-            let mut state = AppState::open(&data, cache_mib * 1024 * 1024, demo)?;
+            let mut state = match &database {
+                Some(url) => AppState::open_postgres(url, &data, demo)?,
+                None => AppState::open(&data, cache_mib * 1024 * 1024, demo)?,
+            };
             state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
             state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
                 kiemtra_server::portal::session::PortalLimits {
@@ -126,7 +136,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!("listening on {local}");
                 use std::io::Write;
                 std::io::stdout().flush()?;
-                tracing::info!(addr = %local, data = %data.display(), tls = tls_cert.is_some(), "kiemtra-server serving");
+                // The engine only, never the address: it may carry a password.
+                let engine = if database.is_some() { "postgres" } else { "sled" };
+                tracing::info!(addr = %local, data = %data.display(), engine, tls = tls_cert.is_some(), "kiemtra-server serving");
                 match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => serve_tls(listener, state, &cert, &key, shutdown_signal()).await,
                     _ => {

@@ -13,7 +13,7 @@ use kiemtra_core::ids::InspectionId;
 use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::record::InspectionRecord;
 
-use crate::db::PortalGrant;
+use crate::db::{PortalGrant, TypedWrites};
 use crate::error::ServerError;
 use crate::storage::{Changeset, Storage, Table};
 

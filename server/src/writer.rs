@@ -45,7 +45,8 @@ use kiemtra_core::template::{ChecklistTemplate, TemplateRef};
 use sha2::{Digest, Sha256};
 
 use crate::db::{
-    AdminSession, AdminToken, DeviceRecord, EnrolCode, PortalGrant, PortalSession, Read, ServerDb, View,
+    AdminSession, AdminToken, DeviceRecord, EnrolCode, PortalGrant, PortalSession, Read, ServerDb,
+    TypedWrites, View,
 };
 use crate::error::ServerError;
 use crate::portal::session::token_key;

@@ -10,7 +10,7 @@ use kiemtra_core::ids::AccidentId;
 
 use super::reference::Reference;
 use super::vn_time;
-use crate::db::Read;
+use crate::db::{Read, TypedWrites};
 use crate::error::ServerError;
 use crate::writer::Writer;
 

@@ -32,7 +32,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use kiemtra_core::inspection::{InspectionKind, VIETNAM};
 use kiemtra_core::template::builtin_templates;
 
-use crate::db::Read;
+use crate::db::{Read, TypedWrites};
 use crate::error::ServerError;
 use crate::writer::Writer;
 

@@ -17,7 +17,7 @@ use kiemtra_core::sync::wire::CertificateBody;
 use kiemtra_core::violation::ViolationStatus;
 
 use super::{seed, CODES_FILE};
-use crate::db::{Read, ServerDb};
+use crate::db::{Read, ServerDb, TypedWrites};
 use crate::storage::Storage;
 use crate::writer::{open_dir, Writer};
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{expiry, session_token, Writer};
 use crate::accounts::{self, Account, NewAccount, PasswordError, Role};
-use crate::db::{AdminSession, Read, SessionAccount};
+use crate::db::{AdminSession, Read, SessionAccount, TypedWrites};
 use crate::error::ServerError;
 use crate::portal::session::token_key;
 use crate::storage::Table;

@@ -3,7 +3,7 @@
 
 use super::Writer;
 use crate::audit::{Actor, AuditEntry};
-use crate::db::Read;
+use crate::db::{Read, TypedWrites};
 use crate::error::ServerError;
 
 /// The number of the last audit entry.

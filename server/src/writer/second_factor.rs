@@ -10,6 +10,7 @@ use kiemtra_core::codec::from_cbor;
 use super::Writer;
 use crate::accounts::totp::{self, Refusal};
 use crate::accounts::{Account, SecondFactorPolicy};
+use crate::db::TypedWrites;
 use crate::db::{AdminSession, Read};
 use crate::error::ServerError;
 use crate::storage::Table;

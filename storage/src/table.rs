@@ -1,7 +1,7 @@
 //! The server's tables beside the log: one per kind of thing it keeps.
 
 /// A named key-value table. Keys and values are bytes; the typed layer
-/// (`crate::db`) encodes them. The names are the sled tree names of format 1,
+/// (the server's `db` module) encodes them. The names are the sled tree names of format 1,
 /// so existing data folders open unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
@@ -23,9 +23,9 @@ pub enum Table {
     PortalSessions,
     /// Officials' overview sessions by the SHA-256 of the cookie's token.
     AdminSessions,
-    /// Staff accounts by login (`crate::accounts`).
+    /// Staff accounts by login (the server's `accounts`).
     Accounts,
-    /// The audit log by its number, big-endian (`crate::audit`).
+    /// The audit log by its number, big-endian (the server's `audit`).
     Audit,
 }
 

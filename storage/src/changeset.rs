@@ -138,7 +138,7 @@ impl Changeset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::Scope;
+    use crate::Scope;
 
     fn entry(byte: u8) -> NewEntry {
         NewEntry {

@@ -1,7 +1,7 @@
 //! The suite every [`Storage`] implementation must pass (sled and memory
-//! here; PostgreSQL next). Each check is a function over a [`Harness`], so an
-//! engine in another crate runs the same suite with
-//! `kiemtra_server::storage_conformance!(its_harness())`.
+//! here, PostgreSQL in `kiemtra-storage-postgres`). Each check is a function
+//! over a [`Harness`], so an engine in another crate runs the same suite with
+//! `kiemtra_storage::storage_conformance!(its_harness())`.
 //!
 //! The crash check needs a process to kill: [`crash_child`] commits until it
 //! is killed, [`check_after_crash`] inspects what is left.
@@ -41,7 +41,7 @@ macro_rules! storage_conformance {
         $(
             #[test]
             fn $check() {
-                $crate::storage::conformance::$check(&$harness);
+                $crate::conformance::$check(&$harness);
             }
         )*
     };

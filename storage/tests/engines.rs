@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use kiemtra_server::storage::conformance::{check_after_crash, crash_child, Harness};
-use kiemtra_server::storage::{MemoryStorage, SledStorage, Storage};
+use kiemtra_storage::conformance::{check_after_crash, crash_child, Harness};
+use kiemtra_storage::{MemoryStorage, SledStorage, Storage};
 
 struct Memory(Mutex<Option<Arc<dyn Storage>>>);
 
@@ -31,12 +31,12 @@ impl Harness for Sled {
 
 mod memory {
     use super::*;
-    kiemtra_server::storage_conformance!(Memory(Mutex::new(None)));
+    kiemtra_storage::storage_conformance!(Memory(Mutex::new(None)));
 }
 
 mod sled {
     use super::*;
-    kiemtra_server::storage_conformance!(Sled(tempfile::tempdir().unwrap()));
+    kiemtra_storage::storage_conformance!(Sled(tempfile::tempdir().unwrap()));
 }
 
 const CHILD_DIR: &str = "KIEMTRA_CRASH_CHILD_DIR";
@@ -113,8 +113,8 @@ fn sled_killed_mid_commit_keeps_whole_commits_only() {
 /// "duplicate" that a crash could take back.
 #[test]
 fn sled_hides_an_applied_commit_from_log_readers_until_it_is_durable() {
-    use kiemtra_server::storage::conformance::{numbered_commit, op_id};
-    use kiemtra_server::storage::Table;
+    use kiemtra_storage::conformance::{numbered_commit, op_id};
+    use kiemtra_storage::Table;
     let dir = tempfile::tempdir().unwrap();
     let s = SledStorage::open(dir.path(), 8 * 1024 * 1024).unwrap();
     let applied = s.apply(numbered_commit(1, 3)).unwrap();
