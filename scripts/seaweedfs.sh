@@ -97,19 +97,30 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 # Answers once the S3 gateway is up (an unsigned request is answered, with
-# 403) and the bucket exists (the filer, unauthenticated on loopback, lists
-# its folder /buckets/NAME/; S3 would say 403 for a missing bucket too).
+# 403), the bucket exists (the filer, unauthenticated on loopback, lists its
+# folder /buckets/NAME/; S3 would say 403 for a missing bucket too), and the
+# volume server has joined the master (its first heartbeat lists the volumes
+# it holds): until then a restarted store answers reads of objects it holds
+# with 500.
 ready() {
   python3 -c '
-import sys, urllib.request, urllib.error
-def status(url):
+import json, sys, urllib.request, urllib.error
+def get(url):
     try:
-        return urllib.request.urlopen(url, timeout=1).status
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.status, r.read()
     except urllib.error.HTTPError as e:
-        return e.code
+        return e.code, b""
     except Exception:
-        return None
-sys.exit(0 if status(sys.argv[1]) is not None and status(sys.argv[2]) == 200 else 1)' "$1" "$2"
+        return None, b""
+s3, _ = get(sys.argv[1])
+bucket, _ = get(sys.argv[2])
+master, body = get(sys.argv[3])
+try:
+    joined = master == 200 and json.loads(body)["Topology"]["Max"] > 0
+except (ValueError, KeyError, TypeError):
+    joined = False
+sys.exit(0 if s3 is not None and bucket == 200 and joined else 1)' "$1" "$2" "$3"
 }
 
 started_at=$(date +%s%N)
@@ -137,7 +148,8 @@ for _ in 1 2 3; do
   # About 4 s here; a minute allows for a loaded machine.
   for _ in $(seq 1 600); do
     kill -0 "$weed_pid" 2>/dev/null || break
-    if ready "http://127.0.0.1:$s3_port/" "http://127.0.0.1:${p[4]}/buckets/$bucket/"; then
+    if ready "http://127.0.0.1:$s3_port/" "http://127.0.0.1:${p[4]}/buckets/$bucket/" \
+      "http://127.0.0.1:${p[0]}/dir/status"; then
       url="http://127.0.0.1:$s3_port"
       break
     fi
