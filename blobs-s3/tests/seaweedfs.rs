@@ -1,5 +1,8 @@
 //! S3BlobStore against a real SeaweedFS (scripts/seaweedfs.sh), one store
-//! per test so that tests neither share state nor wait for each other.
+//! per test so that tests neither share state nor wait for each other: what
+//! the shared suite (tests/conformance.rs) cannot see, namely the keys in the
+//! bucket (nothing staged left, nothing under blobs/ but checked blobs), the
+//! multipart path, several instances, and the store killed.
 
 mod common;
 
@@ -107,37 +110,6 @@ fn an_upload_stopped_at_90_percent_resumes_there_on_another_instance() {
     );
     assert_eq!(second.get(&hash).unwrap().as_deref(), Some(&data[..]));
     assert!(keys_under(&second, "partial/").is_empty());
-}
-
-#[test]
-fn a_wrong_offset_is_refused_with_the_offset_held() {
-    let weed = Seaweed::start();
-    let store = weed.open();
-    let data = bytes(50_000, 4);
-    let hash = sha256_hex(&data);
-    upload(&store, &hash, &data, 0, 20_000, 10_000);
-    for offset in [0u64, 10_000, 25_000] {
-        match store.put_chunk(
-            &hash,
-            offset,
-            50_000,
-            &data[offset as usize..offset as usize + 5_000],
-        ) {
-            Err(BlobError::Offset { received }) => assert_eq!(received, 20_000),
-            other => panic!("offset {offset}: expected the offset refused, got {other:?}"),
-        }
-    }
-    // A chunk past the total is invalid.
-    assert!(matches!(
-        store.put_chunk(&hash, 20_000, 25_000, &data[20_000..30_000]),
-        Err(BlobError::Invalid(_))
-    ));
-    assert!(matches!(store.status("NOT-A-HASH"), Err(BlobError::Invalid(_))));
-    assert_eq!(store.status(&hash).unwrap(), (20_000, false));
-    assert_eq!(
-        upload(&store, &hash, &data, 20_000, 50_000, 10_000),
-        (50_000, true)
-    );
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! and stops the store when this side closes its stdin, so the store goes
 //! with the test process however that ends.
 
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
