@@ -17,6 +17,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::upload::Upload;
 use super::{chrome, forged, gate, FormToken};
 use crate::accounts::Area;
 use crate::app::AppState;
@@ -126,30 +127,6 @@ pub async fn form(State(state): State<AppState>, Https(https): Https, headers: H
     }
 }
 
-/// The upload: its form token, the file's name and text.
-async fn read_upload(mut form: Multipart) -> Result<(String, String, String), ServerError> {
-    let bad = |e: axum::extract::multipart::MultipartError| ServerError::Invalid(e.body_text());
-    let (mut csrf, mut name, mut text) = (String::new(), String::new(), None);
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = field.text().await.map_err(bad)?,
-            "file" => {
-                name = field.file_name().unwrap_or("tệp CSV").to_string();
-                let bytes = field.bytes().await.map_err(bad)?;
-                let t = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    ServerError::Invalid("tệp không phải văn bản UTF-8 / the file is not UTF-8 text".into())
-                })?;
-                text = Some(t);
-            }
-            _ => {}
-        }
-    }
-    let text = text
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ServerError::Invalid("chưa chọn tệp / no file chosen".into()))?;
-    Ok((csrf, name, text))
-}
-
 pub async fn start(
     State(state): State<AppState>,
     Https(https): Https,
@@ -160,13 +137,13 @@ pub async fn start(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let upload = read_upload(form).await;
-    if let Ok((csrf, _, _)) = &upload {
-        if !crate::csrf::check(&headers, csrf) {
+    let upload = Upload::read(form, "tệp CSV").await;
+    if let Ok(up) = &upload {
+        if !crate::csrf::check(&headers, &up.csrf) {
             return forged();
         }
     }
-    let parsed = upload.and_then(|(_, name, text)| Ok((name, crate::csv_import::parse(&text)?)));
+    let parsed = upload.and_then(|up| Ok((up.name, crate::csv_import::parse(&up.text)?)));
     let (name, rows) = match parsed {
         Ok(p) => p,
         Err(e) => {

@@ -22,6 +22,7 @@ mod my_work;
 mod people;
 mod publications;
 mod qr;
+mod upload;
 
 pub use imports::Imports;
 

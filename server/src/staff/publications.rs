@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use kiemtra_core::error::TemplateError;
 
+use super::upload::Upload;
 use super::{chrome, forged, gate, FormToken};
 use crate::accounts::Area;
 use crate::administration as admin;
@@ -100,42 +101,6 @@ pub async fn templates(State(state): State<AppState>, Https(https): Https, heade
     }
 }
 
-/// An upload: form token, the button pressed (`check` or `publish`), the file's name and text.
-struct Upload {
-    csrf: String,
-    action: String,
-    name: String,
-    text: String,
-}
-
-async fn read_upload(mut form: Multipart) -> Result<Upload, ServerError> {
-    let bad = |e: axum::extract::multipart::MultipartError| ServerError::Invalid(e.body_text());
-    let mut up = Upload {
-        csrf: String::new(),
-        action: String::new(),
-        name: String::new(),
-        text: String::new(),
-    };
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => up.csrf = field.text().await.map_err(bad)?,
-            "action" => up.action = field.text().await.map_err(bad)?,
-            "file" => {
-                up.name = field.file_name().unwrap_or("tệp").to_string();
-                let bytes = field.bytes().await.map_err(bad)?;
-                up.text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    ServerError::Invalid("tệp không phải văn bản UTF-8 / the file is not UTF-8 text".into())
-                })?;
-            }
-            _ => {}
-        }
-    }
-    if up.text.is_empty() {
-        return Err(ServerError::Invalid("chưa chọn tệp / no file chosen".into()));
-    }
-    Ok(up)
-}
-
 fn finding(e: &ServerError) -> Finding {
     Finding {
         item: None,
@@ -167,7 +132,7 @@ pub async fn upload_template(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let upload = read_upload(form).await;
+    let upload = Upload::read(form, "tệp").await;
     if let Ok(up) = &upload {
         if !crate::csrf::check(&headers, &up.csrf) {
             return forged();
@@ -297,7 +262,7 @@ pub async fn upload_units(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let upload = read_upload(form).await;
+    let upload = Upload::read(form, "tệp").await;
     if let Ok(up) = &upload {
         if !crate::csrf::check(&headers, &up.csrf) {
             return forged();
