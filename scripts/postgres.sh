@@ -9,7 +9,8 @@
 #                                  stdout, and stop it when stdin closes
 #                                  (the test harness holds the pipe: the
 #                                  server goes when the test process does,
-#                                  however it ends)
+#                                  however it ends); the lines `stop` and
+#                                  `start` on stdin stop and restart it
 #   scripts/postgres.sh run CMD…   start one, run CMD with
 #                                  KIEMTRA_DATABASE_URL set, stop it
 #
@@ -116,8 +117,26 @@ case "$mode" in
     echo "url $url"
     # Until the reader closes stdin (or dies): then the EXIT trap stops the
     # server. In the background, because bash runs a signal's trap only
-    # once the foreground command ends, and `wait` returns at once.
-    cat <&0 >/dev/null &
+    # once the foreground command ends, and `wait` returns at once. Lines
+    # on stdin are commands, for the fault tests: `stop` stops the server
+    # (fast: connections are cut, as in a crash of the database host or a
+    # failover) and `start` starts it again on the same port and data;
+    # each is answered `stopped` / `started` on stdout when done.
+    while IFS= read -r command; do
+      case "$command" in
+        stop)
+          "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+          echo stopped
+          ;;
+        start)
+          "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=on -c synchronous_commit=on -c max_connections=200" \
+            start >/dev/null 2>&1 || cat "$log" >&2
+          echo started
+          ;;
+        *) echo "postgres.sh: unknown command $command (stop, start)" >&2 ;;
+      esac
+    done <&0 &
     reader=$!
     wait "$reader" || true
     ;;

@@ -92,15 +92,15 @@ impl AppState {
         Self::on(opened.store, blobs, opened.key, demo.then_some(dir))
     }
 
-    /// Serves the PostgreSQL database at `url`, with the server key and the
-    /// blobs still in the data folder `dir` (created if missing).
+    /// Serves the PostgreSQL database at `url` (which also keeps the server
+    /// key), with the blobs in the data folder `dir` (created if missing).
     pub fn open_postgres(url: &str, dir: &Path, demo: bool) -> Result<Self, ServerError> {
         let store: Arc<dyn Storage> = Arc::new(
             kiemtra_storage_postgres::PgStorage::open(url)
                 .map_err(|e| ServerError::Storage(e.to_string()))?,
         );
         std::fs::create_dir_all(dir)?;
-        let key = Arc::new(ServerKey::open(dir)?);
+        let key = Arc::new(ServerKey::in_storage(&*store, dir)?);
         let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
         Self::on(store, blobs, key, demo.then_some(dir))
     }
@@ -124,6 +124,8 @@ impl AppState {
             tracing::warn!(%report, "records rebuilt from the log");
         }
         let mut writer = Writer::new(store, key)?;
+        // What follows reads, then writes: one turn, as a group would.
+        writer.begin_group();
         let purged = writer.purge_sessions(chrono::Utc::now().timestamp())?;
         if let Some(dir) = demo {
             if crate::demo::seed(&mut writer, dir)? {

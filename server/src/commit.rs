@@ -10,6 +10,10 @@
 //! it applies N+1 it waits for N's outcome; if N could not be made durable,
 //! N+1's jobs built on something a restart may not have, and they fail too.
 //! Nobody is answered before the fsync that covers their group.
+//!
+//! On an engine several server instances share (PostgreSQL), each group
+//! runs inside the writer's turn (`Writer::begin_group`): the instances'
+//! groups take turns, and each reads the others' latest commits.
 
 use std::sync::{mpsc, Arc};
 
@@ -103,6 +107,9 @@ fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
     // Whether a group was handed to the syncer and its outcome not yet read.
     let mut in_flight = false;
     while let Ok(first) = rx.recv() {
+        // On a shared engine, the group's turn: no other instance commits
+        // between what these jobs read and what they write.
+        writer.begin_group();
         let mut finishers = vec![first(&mut writer)];
         while finishers.len() < MAX_JOBS_PER_COMMIT {
             match rx.try_recv() {

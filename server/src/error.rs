@@ -11,6 +11,11 @@ use crate::storage::{BlobError, StorageError};
 pub enum ServerError {
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The storage could not be reached or failed midway (a database
+    /// restarting, an object store down): nothing is wrong with the request,
+    /// which did nothing; the client tries again later.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
     #[error("conflict: {0}")]
     Conflict(String),
     /// Something that must be unique (a device key) is already taken.
@@ -62,6 +67,7 @@ impl ServerError {
     pub fn status(&self) -> StatusCode {
         match self {
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Conflict(_) | ServerError::Taken { .. } | ServerError::UploadOffset { .. } => {
                 StatusCode::CONFLICT
             }
@@ -81,6 +87,7 @@ impl ServerError {
     pub fn code(&self) -> &'static str {
         match self {
             ServerError::Storage(_) => "storage",
+            ServerError::StorageUnavailable(_) => "storage_unavailable",
             ServerError::Conflict(_) => "conflict",
             ServerError::Invalid(_) | ServerError::Core(_) => "invalid",
             ServerError::BadBody { .. } => "bad_body",
@@ -130,7 +137,12 @@ impl From<kiemtra_core::codec::CodecError> for ServerError {
 
 impl From<StorageError> for ServerError {
     fn from(e: StorageError) -> Self {
-        Self::Storage(e.to_string())
+        match e {
+            // A failed engine or connection, or an operation another
+            // instance committed first: a retry succeeds or finds it.
+            StorageError::Io(_) | StorageError::DuplicateOp(_) => Self::StorageUnavailable(e.to_string()),
+            StorageError::Corrupt(_) => Self::Storage(e.to_string()),
+        }
     }
 }
 
@@ -162,6 +174,10 @@ impl IntoResponse for ServerError {
         let message = if status.is_server_error() {
             match self {
                 ServerError::Unavailable => self.to_string(),
+                ServerError::StorageUnavailable(_) => {
+                    "the server's storage is unavailable for a moment; nothing was done, try again"
+                        .to_string()
+                }
                 _ => "the server could not complete the request; the failure is logged".to_string(),
             }
         } else {
@@ -171,7 +187,14 @@ impl IntoResponse for ServerError {
         if let ServerError::UploadOffset { received } = self {
             body["received"] = received.into();
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
+        response
     }
 }
 

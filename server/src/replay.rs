@@ -221,7 +221,19 @@ pub fn check_and_repair(store: &dyn Storage) -> Result<Report, ServerError> {
     let mut fix = Changeset::new();
     let mut report = compare(store, &expected, Some(&mut fix))?;
     if !report.holds() {
-        store.commit(fix)?;
+        match store.begin_turn()? {
+            // Another instance may have committed since: check again with
+            // every other commit waiting, and repair from that.
+            Some(turn) => {
+                let expected = replay(store)?;
+                let mut fix = Changeset::new();
+                report = compare(store, &expected, Some(&mut fix))?;
+                turn.commit(fix)?;
+            }
+            None => {
+                store.commit(fix)?;
+            }
+        }
     }
     report.took = started.elapsed();
     Ok(report)

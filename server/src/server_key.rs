@@ -1,7 +1,10 @@
 //! The server's ed25519 signing key, which certifies device keys. Generated
-//! on first open and kept in the data folder (`server.key`, 0600), written
-//! durably before it is ever used, so a certificate is never signed by a key
-//! a crash could lose.
+//! on first open and written durably before it is ever used, so a
+//! certificate is never signed by a key a crash could lose. With sled it is
+//! kept in the data folder (`server.key`, 0600); on a database that several
+//! instances share it is kept in the database (table `meta`), so that every
+//! instance is the same server to the devices and a dump of the database
+//! carries it.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -11,8 +14,22 @@ use ed25519_dalek::{Signer, SigningKey};
 use kiemtra_core::durable::sync_dir;
 
 use crate::error::ServerError;
+use crate::storage::{Changeset, Storage, Table};
 
 const FILE: &str = "server.key";
+/// Where a shared store keeps the key (see [`ServerKey::in_storage`]).
+const META_KEY: &[u8] = b"server_signing_key";
+
+fn secret_of(bytes: &[u8], what: &str) -> Result<[u8; 32], ServerError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| ServerError::Storage(format!("{what} is not a 32-byte key")))
+}
+
+fn fresh_secret() -> Result<[u8; 32], ServerError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
+    Ok(secret)
+}
 
 pub struct ServerKey {
     signing: SigningKey,
@@ -57,6 +74,49 @@ impl ServerKey {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The key kept in `store`, made (or taken over from the file of the
+    /// data folder `dir`, where an earlier version kept it) on first use.
+    /// Inside a turn of the store, so two instances starting at once end
+    /// with one key. A store and a folder holding two different keys are
+    /// refused: one of them would disown every device the other certified.
+    pub fn in_storage(store: &dyn Storage, dir: &Path) -> Result<Self, ServerError> {
+        let turn = store.begin_turn()?;
+        let stored = store.get(Table::Meta, META_KEY)?;
+        let from_file = match std::fs::read(dir.join(FILE)) {
+            Ok(bytes) => Some(secret_of(&bytes, &dir.join(FILE).display().to_string())?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let secret = match (stored, from_file) {
+            (Some(bytes), file) => {
+                let secret = secret_of(&bytes, "the stored server key")?;
+                if file.is_some_and(|f| f != secret) {
+                    return Err(ServerError::Storage(format!(
+                        "{} holds another key than the database: keep the one the devices were enrolled with and remove the other",
+                        dir.join(FILE).display()
+                    )));
+                }
+                secret
+            }
+            (None, file) => {
+                let secret = match file {
+                    Some(s) => s,
+                    None => fresh_secret()?,
+                };
+                let mut c = Changeset::new();
+                c.put(Table::Meta, META_KEY.to_vec(), secret.to_vec());
+                match turn {
+                    Some(turn) => turn.commit(c)?,
+                    None => store.commit(c)?,
+                };
+                secret
+            }
+        };
+        Ok(Self {
+            signing: SigningKey::from_bytes(&secret),
+        })
     }
 
     /// A fresh key kept nowhere: for a server whose storage lives in memory (tests).

@@ -51,7 +51,9 @@ use crate::db::{
 use crate::error::ServerError;
 use crate::portal::session::token_key;
 use crate::server_key::ServerKey;
-use crate::storage::{Applied, Changeset, NewEntry, Receipt, Savepoint, Scope, SledStorage, Storage, Table};
+use crate::storage::{
+    Applied, Changeset, NewEntry, Receipt, Savepoint, Scope, SledStorage, Storage, Table, Turn,
+};
 
 const META_SERVER_DEVICE: &str = "server_device";
 /// Inspection records the writer keeps decoded.
@@ -190,6 +192,15 @@ pub struct Writer {
     /// it is durable the storage's `seq_of` does not show them, yet a
     /// re-push of one in the next group is a duplicate all the same.
     in_flight: HashMap<OpId, u64>,
+    /// On an engine that several instances share: the turn this writer
+    /// holds from the start of a group to its commit (see
+    /// [`Writer::begin_group`]), and the store's commit count as of this
+    /// writer's last commit or look.
+    turn: Option<Box<dyn Turn>>,
+    known_generation: Option<u64>,
+    /// Why the group under way could not take its turn: every job of it
+    /// fails with this, retryable, and nothing of it runs.
+    turn_refused: Option<String>,
     server_device: DeviceId,
     next_server_seq: u64,
     units: AdminUnits,
@@ -220,6 +231,11 @@ pub fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, ServerError> {
 impl Writer {
     pub fn new(store: Arc<dyn Storage>, key: Arc<ServerKey>) -> Result<Self, ServerError> {
         // Checks the format version (and writes it on a new store).
+        ServerDb::on(store.clone())?;
+        // Inside a turn: two instances starting at once on one database
+        // must not both choose the server's device id.
+        let turn = store.begin_turn()?;
+        let known_generation = turn.as_ref().map(|t| t.generation());
         let db = ServerDb::on(store.clone())?;
         let mut changes = Changeset::new();
         let server_device = match db.meta_bytes(META_SERVER_DEVICE)? {
@@ -243,6 +259,9 @@ impl Writer {
             stale: false,
             known_head: 0,
             in_flight: HashMap::new(),
+            turn,
+            known_generation,
+            turn_refused: None,
             server_device,
             next_server_seq,
             units,
@@ -274,8 +293,49 @@ impl Writer {
         &self.store
     }
 
+    /// Starts a group of jobs to be committed together: on an engine that
+    /// several server instances share, waits for this writer's turn (every
+    /// other instance's commits wait until this group's commit), and drops
+    /// every cache if another instance committed since this writer last
+    /// looked. So each job reads what is stored, decides, and writes,
+    /// without another instance's commit landing in between. If the turn
+    /// cannot be had (the database is unreachable) every job of the group
+    /// fails with a storage error to retry. A no-op on a store one process
+    /// owns, and when the writer already holds its turn.
+    pub fn begin_group(&mut self) {
+        if self.turn.is_some() {
+            return;
+        }
+        self.turn_refused = None;
+        let turn = match self.store.begin_turn() {
+            Ok(Some(turn)) => turn,
+            Ok(None) => return,
+            Err(e) => {
+                self.turn_refused = Some(e.to_string());
+                return;
+            }
+        };
+        let generation = turn.generation();
+        if self.known_generation != Some(generation) {
+            self.stale = true;
+        }
+        self.turn = Some(turn);
+    }
+
     /// Starts a job: what it writes can be rolled back alone.
     pub fn begin_job(&mut self) -> Result<(), ServerError> {
+        if let Some(why) = &self.turn_refused {
+            return Err(ServerError::StorageUnavailable(why.clone()));
+        }
+        if self.turn.is_some() {
+            // The turn began with the store's latest commit in view.
+            if self.stale {
+                self.reload()?;
+                self.known_head = self.store.log_head()?;
+            }
+            self.job = Some(self.changes.savepoint());
+            return Ok(());
+        }
         let head = self.store.log_head()?;
         // Beyond what this writer applied: another writer committed. (Below
         // it while this writer's last commit is still being made durable.)
@@ -388,8 +448,24 @@ impl Writer {
     pub fn apply(&mut self) -> Result<Applied, ServerError> {
         let changes = std::mem::take(&mut self.changes);
         self.job = None;
+        self.turn_refused = None;
         let ops: Vec<OpId> = changes.log().iter().map(|e| e.op).collect();
-        match self.store.apply(changes) {
+        let applied = match self.turn.take() {
+            Some(turn) => {
+                let generation = turn.generation();
+                let empty = changes.is_empty();
+                let committed = turn.commit(changes).map(|receipt| Applied { receipt, ticket: 0 });
+                // Only a commit this writer saw succeed is one it knows of.
+                self.known_generation = match (&committed, empty) {
+                    (Ok(_), true) => Some(generation),
+                    (Ok(_), false) => Some(generation + 1),
+                    (Err(_), _) => None,
+                };
+                committed
+            }
+            None => self.store.apply(changes),
+        };
+        match applied {
             Ok(applied) => {
                 let seqs = &applied.receipt.seqs;
                 if let (Some(&first), Some(&last)) = (seqs.first(), seqs.last()) {
@@ -418,6 +494,8 @@ impl Writer {
         self.changes = Changeset::new();
         self.job = None;
         self.in_flight.clear();
+        self.turn = None;
+        self.known_generation = None;
         if self.reload().is_err() {
             self.stale = true;
         }

@@ -24,8 +24,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use kiemtra_core::ids::{DelegationId, OpId};
-use kiemtra_storage::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table};
-use postgres::{Config, IsolationLevel, NoTls, Row};
+use kiemtra_storage::{Changeset, Receipt, Rows, Scope, Storage, StorageError, StoredEntry, Table, Turn};
+use postgres::{Config, GenericClient, IsolationLevel, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use schema::VERSION as SCHEMA_VERSION;
@@ -84,8 +84,8 @@ impl Default for Options {
 }
 
 /// The store in one PostgreSQL database. Several handles, in one process or
-/// in several, may share a database: commits that append to the log then
-/// take turns (see [`PgStorage::commit`]).
+/// in several, may share a database: their commits take turns (see
+/// [`PgStorage::commit`] and [`Storage::begin_turn`]).
 pub struct PgStorage {
     /// Always `Some` but in `drop`, which closes the connections off the runtime.
     pool: Option<Pool>,
@@ -269,7 +269,9 @@ impl PgStorage {
     /// re-reads the row's committed version after the wait), so numbers
     /// follow commit order, have no gaps (a rolled-back commit leaves the
     /// counter as it was), and every snapshot sees a prefix of the log.
-    /// Commits of table writes only take no number and do not wait.
+    /// Commits of table writes only take no number but wait all the same,
+    /// and count in `commits`: a writer holding a turn
+    /// ([`Storage::begin_turn`]) must see every commit as it waits.
     ///
     /// The duplicate check runs after the lock is held, so no other commit
     /// can add an operation between the check and the insert. If the
@@ -279,17 +281,6 @@ impl PgStorage {
         if changes.is_empty() {
             return Ok(Receipt::default());
         }
-        let (mut writes, log) = changes.into_parts();
-        let mut seen = HashSet::with_capacity(log.len());
-        if let Some(e) = log.iter().find(|e| !seen.insert(e.op)) {
-            return Err(StorageError::DuplicateOp(e.op));
-        }
-        // Rows locked in key order, so that two handles writing the same keys
-        // mostly queue rather than deadlock. (Appending commits never meet
-        // at all: they hold the counter first. Should a deadlock happen,
-        // PostgreSQL aborts one commit whole: Io, to retry.)
-        writes.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-
         let mut conn = self.conn()?;
         // Explicit, whatever the database's default: the counter's locking
         // relies on READ COMMITTED's re-read (REPEATABLE READ would fail the
@@ -299,87 +290,222 @@ impl PgStorage {
             .isolation_level(IsolationLevel::ReadCommitted)
             .start()
             .map_err(io)?;
-        let mut seqs = Vec::with_capacity(log.len());
-        if !log.is_empty() {
-            let head: i64 = column(
-                &tx.query_one("SELECT head FROM log_counter FOR UPDATE", &[])
-                    .map_err(io)?,
-                0,
-            )?;
-            let ops: Vec<&[u8]> = log.iter().map(|e| &e.op.as_bytes()[..]).collect();
-            let held = tx
-                .query("SELECT op_id FROM log WHERE op_id = ANY($1)", &[&ops])
-                .map_err(io)?;
-            if !held.is_empty() {
-                let held = held
-                    .iter()
-                    .map(|r| id_bytes(column(r, 0)?, "an operation id"))
-                    .collect::<Result<HashSet<_>, _>>()?;
-                // The first of the changeset's that the log holds; dropping
-                // `tx` rolls everything back.
-                if let Some(e) = log.iter().find(|e| held.contains(e.op.as_bytes())) {
-                    return Err(StorageError::DuplicateOp(e.op));
-                }
-            }
-            let n = i64::try_from(log.len()).map_err(io)?;
-            let numbers: Vec<i64> = (head + 1..=head + n).collect();
-            let scopes: Vec<Option<&[u8]>> = log
+        let (head, _) = lock_counter(&mut tx)?;
+        let receipt = write_changes(&mut tx, head, changes)?;
+        tx.commit().map_err(io)?;
+        Ok(receipt)
+    }
+
+    fn begin_turn_now(&self) -> Result<PgTurn, StorageError> {
+        let mut conn = self.conn()?;
+        // A session-level transaction, not a `Transaction<'_>`: the turn
+        // outlives this call, and the transaction must live in the one
+        // connection the turn owns (a commit on any other connection could
+        // land after the lock was lost with this one).
+        conn.batch_execute(
+            "BEGIN ISOLATION LEVEL READ COMMITTED;
+             SET LOCAL idle_in_transaction_session_timeout = '60s'",
+        )
+        .map_err(io)?;
+        let mut turn = PgTurn {
+            conn: Some(conn),
+            head: 0,
+            generation: 0,
+        };
+        let client = turn.client()?;
+        let (head, generation) = lock_counter(client)?;
+        turn.head = head;
+        turn.generation = generation;
+        Ok(turn)
+    }
+}
+
+/// Locks the counter row until the transaction ends and reads it: the log's
+/// head and the number of commits so far. Every commit takes this lock
+/// first, so commits run one after the other and each sees all before it.
+fn lock_counter(client: &mut impl GenericClient) -> Result<(i64, u64), StorageError> {
+    let row = client
+        .query_one("SELECT head, commits FROM log_counter FOR UPDATE", &[])
+        .map_err(io)?;
+    let commits: i64 = column(&row, 1)?;
+    Ok((column(&row, 0)?, u64::try_from(commits).map_err(io)?))
+}
+
+/// Writes a changeset inside a transaction that holds the counter (read as
+/// `head`): the log entries numbered from `head + 1`, the counter, then the
+/// table writes. The caller commits.
+fn write_changes(
+    client: &mut impl GenericClient,
+    head: i64,
+    changes: Changeset,
+) -> Result<Receipt, StorageError> {
+    let (mut writes, log) = changes.into_parts();
+    let mut seen = HashSet::with_capacity(log.len());
+    if let Some(e) = log.iter().find(|e| !seen.insert(e.op)) {
+        return Err(StorageError::DuplicateOp(e.op));
+    }
+    // Rows written in key order, a habit that keeps any two writers of the
+    // same keys queueing rather than deadlocking (they already queue on the
+    // counter; should a deadlock happen, PostgreSQL aborts one commit
+    // whole: Io, to retry).
+    writes.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+
+    let mut seqs = Vec::with_capacity(log.len());
+    let n = i64::try_from(log.len()).map_err(io)?;
+    if !log.is_empty() {
+        // The duplicate check runs with the counter held, so no other
+        // commit can add an operation between the check and the insert.
+        let ops: Vec<&[u8]> = log.iter().map(|e| &e.op.as_bytes()[..]).collect();
+        let held = client
+            .query("SELECT op_id FROM log WHERE op_id = ANY($1)", &[&ops])
+            .map_err(io)?;
+        if !held.is_empty() {
+            let held = held
                 .iter()
-                .map(|e| match &e.scope {
-                    Scope::Everyone => None,
-                    Scope::Delegation(d) => Some(&d.as_bytes()[..]),
-                })
-                .collect();
-            let bytes: Vec<&[u8]> = log.iter().map(|e| e.bytes.as_slice()).collect();
-            // A unique violation here would mean a writer that skipped the
-            // lock: it fails as Io, and the retry reports the duplicate.
-            tx.execute(
+                .map(|r| id_bytes(column(r, 0)?, "an operation id"))
+                .collect::<Result<HashSet<_>, _>>()?;
+            // The first of the changeset's that the log holds; the caller's
+            // rollback undoes everything.
+            if let Some(e) = log.iter().find(|e| held.contains(e.op.as_bytes())) {
+                return Err(StorageError::DuplicateOp(e.op));
+            }
+        }
+        let numbers: Vec<i64> = (head + 1..=head + n).collect();
+        let scopes: Vec<Option<&[u8]>> = log
+            .iter()
+            .map(|e| match &e.scope {
+                Scope::Everyone => None,
+                Scope::Delegation(d) => Some(&d.as_bytes()[..]),
+            })
+            .collect();
+        let bytes: Vec<&[u8]> = log.iter().map(|e| e.bytes.as_slice()).collect();
+        // A unique violation here would mean a writer that skipped the
+        // lock: it fails as Io, and the retry reports the duplicate.
+        client
+            .execute(
                 "INSERT INTO log (server_seq, op_id, delegation, bytes)
                  SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])",
                 &[&numbers, &ops, &scopes, &bytes],
             )
             .map_err(io)?;
-            tx.execute("UPDATE log_counter SET head = $1", &[&(head + n)])
-                .map_err(io)?;
-            seqs = numbers.into_iter().map(seq_from).collect::<Result<_, _>>()?;
-        }
+        seqs = numbers.into_iter().map(seq_from).collect::<Result<_, _>>()?;
+    }
+    client
+        .execute(
+            "UPDATE log_counter SET head = $1, commits = commits + 1",
+            &[&(head + n)],
+        )
+        .map_err(io)?;
 
-        let (mut put_tables, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut del_tables, mut del_keys) = (Vec::new(), Vec::new());
-        for (table, key, value) in &writes {
-            match value {
-                Some(v) => {
-                    put_tables.push(table.name());
-                    put_keys.push(key.as_slice());
-                    put_values.push(v.as_slice());
-                }
-                None => {
-                    del_tables.push(table.name());
-                    del_keys.push(key.as_slice());
-                }
+    let (mut put_tables, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut del_tables, mut del_keys) = (Vec::new(), Vec::new());
+    for (table, key, value) in &writes {
+        match value {
+            Some(v) => {
+                put_tables.push(table.name());
+                put_keys.push(key.as_slice());
+                put_values.push(v.as_slice());
+            }
+            None => {
+                del_tables.push(table.name());
+                del_keys.push(key.as_slice());
             }
         }
-        // A changeset holds each key once, so one upsert statement never
-        // touches a row twice.
-        if !put_keys.is_empty() {
-            tx.execute(
+    }
+    // A changeset holds each key once, so one upsert statement never
+    // touches a row twice.
+    if !put_keys.is_empty() {
+        client
+            .execute(
                 "INSERT INTO kv (tbl, key, value)
                  SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
                  ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
                 &[&put_tables, &put_keys, &put_values],
             )
             .map_err(io)?;
-        }
-        if !del_keys.is_empty() {
-            tx.execute(
+    }
+    if !del_keys.is_empty() {
+        client
+            .execute(
                 "DELETE FROM kv USING unnest($1::text[], $2::bytea[]) AS d(tbl, key)
                  WHERE kv.tbl = d.tbl AND kv.key = d.key",
                 &[&del_tables, &del_keys],
             )
             .map_err(io)?;
+    }
+    Ok(Receipt { seqs })
+}
+
+/// A turn on PostgreSQL: an open transaction on its own connection that
+/// holds the counter row (`FOR UPDATE`), so every other handle's commit,
+/// in this process or another, waits at [`lock_counter`]. If the instance
+/// dies, PostgreSQL ends the transaction with the connection and the lock
+/// is free; if it hangs, `idle_in_transaction_session_timeout` ends it.
+struct PgTurn {
+    /// `None` once committed or given up.
+    conn: Option<Conn>,
+    head: i64,
+    generation: u64,
+}
+
+impl PgTurn {
+    fn client(&mut self) -> Result<&mut postgres::Client, StorageError> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StorageError::Io("the turn has ended".into()))
+    }
+
+    fn commit_now(&mut self, changes: Changeset) -> Result<Receipt, StorageError> {
+        if changes.is_empty() {
+            self.give_up();
+            return Ok(Receipt::default());
         }
-        tx.commit().map_err(io)?;
-        Ok(Receipt { seqs })
+        let head = self.head;
+        let client = self.client()?;
+        let written = write_changes(client, head, changes);
+        let outcome = written.and_then(|receipt| {
+            client.batch_execute("COMMIT").map_err(io)?;
+            Ok(receipt)
+        });
+        match outcome {
+            Ok(receipt) => {
+                // Back to the pool, outside any transaction.
+                self.conn = None;
+                Ok(receipt)
+            }
+            Err(e) => {
+                self.give_up();
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back and returns the connection to the pool.
+    fn give_up(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            // ROLLBACK fails only on a broken connection (in an aborted
+            // transaction it still succeeds), and r2d2 drops a connection
+            // whose client is closed instead of handing it out again.
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl Turn for PgTurn {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn commit(mut self: Box<Self>, changes: Changeset) -> Result<Receipt, StorageError> {
+        off_the_runtime(move || self.commit_now(changes))
+    }
+}
+
+impl Drop for PgTurn {
+    fn drop(&mut self) {
+        if self.conn.is_some() {
+            off_the_runtime(|| self.give_up());
+        }
     }
 }
 
@@ -427,5 +553,9 @@ impl Storage for PgStorage {
 
     fn commit(&self, changes: Changeset) -> Result<Receipt, StorageError> {
         off_the_runtime(|| self.commit_now(changes))
+    }
+
+    fn begin_turn(&self) -> Result<Option<Box<dyn Turn>>, StorageError> {
+        Ok(Some(Box::new(off_the_runtime(|| self.begin_turn_now())?)))
     }
 }

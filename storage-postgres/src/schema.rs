@@ -33,6 +33,10 @@ const MIGRATIONS: &[&str] = &[
          head bigint NOT NULL CHECK (head >= 0)
      );
      INSERT INTO log_counter (head) VALUES (0);",
+    // 2: every commit counts itself (not only those that append), so that
+    // a writer of one server instance learns from the number that another
+    // instance committed since it last looked (see `Storage::begin_turn`).
+    "ALTER TABLE log_counter ADD COLUMN commits bigint NOT NULL DEFAULT 0 CHECK (commits >= 0);",
 ];
 
 /// The schema version this code reads and writes.

@@ -6,11 +6,11 @@
 //! closes. The harness holds that pipe, so the server goes when the test
 //! process does, however it ends (a panic, a kill), with nothing to clean up.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use postgres::NoTls;
@@ -37,7 +37,8 @@ pub struct TestCluster {
     /// How long the script took to have a server accepting connections.
     pub started_in: Duration,
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// The script's commands (`stop`, `start`) and its answers.
+    control: Mutex<Option<(ChildStdin, BufReader<ChildStdout>)>>,
     next_database: AtomicU32,
 }
 
@@ -61,19 +62,18 @@ impl TestCluster {
                 source,
             })?;
         let stdin = child.stdin.take();
-        let url = match child.stdout.take() {
-            Some(out) => {
-                let mut url = None;
-                for line in BufReader::new(out).lines() {
-                    if let Some(u) = line?.strip_prefix("url ") {
-                        url = Some(u.to_owned());
-                        break;
-                    }
+        let mut stdout = child.stdout.take().map(BufReader::new);
+        let mut url = None;
+        if let Some(out) = stdout.as_mut() {
+            let mut line = String::new();
+            while out.read_line(&mut line)? > 0 {
+                if let Some(u) = line.trim_end().strip_prefix("url ") {
+                    url = Some(u.to_owned());
+                    break;
                 }
-                url
+                line.clear();
             }
-            None => None,
-        };
+        }
         let Some(url) = url else {
             let _ = child.wait();
             return Err(ClusterError::NotStarted);
@@ -82,9 +82,39 @@ impl TestCluster {
             url,
             started_in: begun.elapsed(),
             child,
-            stdin,
+            control: Mutex::new(stdin.zip(stdout)),
             next_database: AtomicU32::new(1),
         })
+    }
+
+    /// Stops the server as a crash of its host would look to clients (every
+    /// connection cut), keeping its data; [`TestCluster::start_again`]
+    /// brings it back on the same address.
+    pub fn stop_for_a_while(&self) -> Result<(), ClusterError> {
+        self.command("stop", "stopped")
+    }
+
+    pub fn start_again(&self) -> Result<(), ClusterError> {
+        self.command("start", "started")
+    }
+
+    fn command(&self, command: &str, answer: &str) -> Result<(), ClusterError> {
+        let mut control = self.control.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((stdin, stdout)) = control.as_mut() else {
+            return Err(ClusterError::NotStarted);
+        };
+        writeln!(stdin, "{command}")?;
+        stdin.flush()?;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stdout.read_line(&mut line)? == 0 {
+                return Err(ClusterError::NotStarted);
+            }
+            if line.trim_end() == answer {
+                return Ok(());
+            }
+        }
     }
 
     /// One server for the whole test process, started by the first caller.
@@ -124,7 +154,7 @@ impl TestCluster {
 impl Drop for TestCluster {
     fn drop(&mut self) {
         // Closing the pipe is the script's signal to stop the server.
-        drop(self.stdin.take());
+        drop(self.control.lock().unwrap_or_else(|p| p.into_inner()).take());
         let _ = self.child.wait();
     }
 }

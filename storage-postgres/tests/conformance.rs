@@ -247,3 +247,136 @@ fn works_from_async_code_on_either_kind_of_runtime() {
         .unwrap();
     single.block_on(use_it(url, 2));
 }
+
+/// The number in `Meta` under `key` (0 when missing).
+fn counter(store: &dyn Storage, key: &[u8]) -> u64 {
+    store
+        .get(Table::Meta, key)
+        .unwrap()
+        .map(|v| u64::from_be_bytes(v.as_slice().try_into().unwrap()))
+        .unwrap_or(0)
+}
+
+/// Two instances' writers each read a value, decide, and write it back, many
+/// times at once. Inside turns none of their writes is lost: each turn sees
+/// what every earlier one committed. (Without turns, the two would read the
+/// same value and one of each pair of increments would vanish, the way two
+/// instances merging the same inspection would overwrite each other.)
+#[test]
+fn read_decide_write_inside_turns_loses_no_update_between_two_handles() {
+    const EACH: u64 = 60;
+    let url = TestCluster::shared().fresh_database().unwrap();
+    let handles = [PgStorage::open(&url).unwrap(), PgStorage::open(&url).unwrap()];
+    std::thread::scope(|scope| {
+        for (w, store) in handles.iter().enumerate() {
+            scope.spawn(move || {
+                for i in 1..=EACH {
+                    let turn = store.begin_turn().unwrap().expect("PostgreSQL takes turns");
+                    let seen = counter(store, b"count");
+                    let mut c = numbered_commit(w as u64 * 1_000 + i, 1);
+                    c.put(Table::Meta, b"count".to_vec(), (seen + 1).to_be_bytes().to_vec());
+                    turn.commit(c).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(counter(&handles[0], b"count"), 2 * EACH);
+    assert_eq!(handles[1].log_head().unwrap(), 2 * EACH);
+}
+
+/// Every commit counts, with or without log entries, through a turn or not;
+/// an empty turn and a turn given up count nothing and write nothing.
+#[test]
+fn the_generation_counts_every_commit_and_nothing_else() {
+    let url = TestCluster::shared().fresh_database().unwrap();
+    let s = PgStorage::open(&url).unwrap();
+    let generation = |s: &PgStorage| s.begin_turn().unwrap().unwrap().generation();
+    let g0 = generation(&s);
+    s.commit(numbered_commit(1, 2)).unwrap();
+    let mut tables_only = kiemtra_storage::Changeset::new();
+    tables_only.put(Table::Meta, b"k".to_vec(), b"v".to_vec());
+    s.commit(tables_only).unwrap();
+    assert_eq!(generation(&s), g0 + 2);
+
+    let turn = s.begin_turn().unwrap().unwrap();
+    assert_eq!(
+        turn.commit(kiemtra_storage::Changeset::new()).unwrap().seqs,
+        Vec::<u64>::new()
+    );
+    let turn = s.begin_turn().unwrap().unwrap();
+    drop(turn);
+    assert_eq!(generation(&s), g0 + 2);
+
+    let turn = s.begin_turn().unwrap().unwrap();
+    assert_eq!(turn.generation(), g0 + 2);
+    assert_eq!(turn.commit(numbered_commit(2, 1)).unwrap().seqs, vec![3]);
+    assert_eq!(generation(&s), g0 + 3);
+}
+
+/// While one handle holds a turn, another's commit waits (PostgreSQL shows
+/// it waiting on a lock), then lands after the turn's, numbered after it.
+#[test]
+fn a_commit_waits_for_the_turn_of_another_handle() {
+    let url = TestCluster::shared().fresh_database().unwrap();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let (a, b) = (PgStorage::open(&url).unwrap(), PgStorage::open(&url).unwrap());
+    let turn = a.begin_turn().unwrap().unwrap();
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| b.commit(numbered_commit(2, 1)).unwrap().seqs);
+        // Until PostgreSQL reports a session of this database waiting on a lock.
+        let mut admin = postgres::Client::connect(TestCluster::shared().url(), postgres::NoTls).unwrap();
+        loop {
+            let n: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+                    &[&name],
+                )
+                .unwrap()
+                .get(0);
+            if n >= 1 {
+                break;
+            }
+            assert!(
+                !waiting.is_finished(),
+                "a commit did not wait for another handle's turn"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(turn.commit(numbered_commit(1, 1)).unwrap().seqs, vec![1]);
+        assert_eq!(waiting.join().unwrap(), vec![2]);
+    });
+}
+
+/// An instance that dies holding a turn (its connection ends) neither
+/// blocks the others nor leaves anything of its commit: the commit fails
+/// as `Io`, to retry.
+#[test]
+fn a_turn_whose_connection_is_lost_writes_nothing_and_frees_the_others() {
+    let url = TestCluster::shared().fresh_database().unwrap();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let (a, b) = (PgStorage::open(&url).unwrap(), PgStorage::open(&url).unwrap());
+    let turn = a.begin_turn().unwrap().unwrap();
+    let mut admin = postgres::Client::connect(TestCluster::shared().url(), postgres::NoTls).unwrap();
+    // The turn's session is the one idle inside a transaction.
+    let killed = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND state = 'idle in transaction'",
+            &[&name],
+        )
+        .unwrap();
+    assert_eq!(killed, 1);
+    assert!(matches!(
+        turn.commit(numbered_commit(1, 1)),
+        Err(StorageError::Io(_))
+    ));
+    let seqs = loop {
+        match b.commit(numbered_commit(2, 1)) {
+            Ok(r) => break r.seqs,
+            Err(StorageError::Io(_)) => continue,
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(seqs, vec![1]);
+    assert_eq!(a.seq_of(op_id(1, 0)).unwrap(), None);
+}

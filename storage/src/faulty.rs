@@ -133,4 +133,8 @@ impl Storage for Faulty {
         }
         self.inner.make_durable(applied)
     }
+
+    fn begin_turn(&self) -> Result<Option<Box<dyn crate::Turn>>, StorageError> {
+        self.inner.begin_turn()
+    }
 }

@@ -159,6 +159,33 @@ pub trait Storage: Send + Sync + 'static {
         let _ = applied;
         Ok(())
     }
+
+    /// For an engine that several server instances share: waits until no
+    /// other handle is committing, and returns the turn, which keeps every
+    /// other handle's commits waiting until it commits or is dropped. A
+    /// writer reads, decides and commits inside one turn, so what it read is
+    /// still what is stored when its changes land (two instances merging
+    /// the same inspection would otherwise each overwrite the other's
+    /// merge). `None` for an engine only one process can open (sled locks
+    /// its folder; memory is one process's): its one writer needs no turn.
+    fn begin_turn(&self) -> Result<Option<Box<dyn Turn>>, StorageError> {
+        Ok(None)
+    }
+}
+
+/// The exclusive right to commit to a shared engine (see
+/// [`Storage::begin_turn`]). Dropping it without committing gives the turn
+/// up and writes nothing.
+pub trait Turn: Send {
+    /// How many commits the store had made when the turn began. A writer
+    /// that last saw another number learns that another instance committed
+    /// since, and drops what it cached.
+    fn generation(&self) -> u64;
+    /// Commits `changes` as [`Storage::commit`] does (atomic, durable,
+    /// numbered), as the store's commit number `generation() + 1`, and
+    /// ends the turn. An empty changeset commits nothing and leaves the
+    /// generation as it was.
+    fn commit(self: Box<Self>, changes: Changeset) -> Result<Receipt, StorageError>;
 }
 
 /// Why a blob chunk was not taken.
