@@ -26,8 +26,37 @@ use crate::writer::Writer;
 /// Jobs run per commit at most, so that a flood cannot delay the first waiter forever.
 const MAX_JOBS_PER_COMMIT: usize = 512;
 
+/// Why a group's commit failed, as its waiters are told.
+#[derive(Debug, Clone)]
+enum CommitFailure {
+    /// The storage could not be reached (a database restarting): nothing
+    /// was committed, and a retry may well succeed at once.
+    Unavailable(String),
+    /// Anything else (an fsync that failed, after which the engine refuses
+    /// commits until a restart).
+    Failed(String),
+}
+
+impl CommitFailure {
+    fn of(e: &ServerError) -> Self {
+        match e {
+            ServerError::StorageUnavailable(m) => Self::Unavailable(m.clone()),
+            e => Self::Failed(e.to_string()),
+        }
+    }
+}
+
+impl From<CommitFailure> for ServerError {
+    fn from(f: CommitFailure) -> Self {
+        match f {
+            CommitFailure::Unavailable(m) => ServerError::StorageUnavailable(m),
+            CommitFailure::Failed(m) => ServerError::Storage(m),
+        }
+    }
+}
+
 /// What a job hands back after running: called with the commit's outcome.
-type Finish = Box<dyn FnOnce(Result<Arc<Receipt>, String>) + Send>;
+type Finish = Box<dyn FnOnce(Result<Arc<Receipt>, CommitFailure>) + Send>;
 type Job = Box<dyn FnOnce(&mut Writer) -> Finish + Send>;
 
 /// A handle to the committer thread; cheap to clone.
@@ -72,11 +101,11 @@ impl CommitHandle {
             };
             // A failed job leaves nothing in the group's changeset.
             w.end_job(out.is_ok());
-            Box::new(move |committed: Result<Arc<Receipt>, String>| {
+            Box::new(move |committed: Result<Arc<Receipt>, CommitFailure>| {
                 let result = match (committed, out) {
                     (Ok(receipt), Ok(out)) => then(out, &receipt),
                     (_, Err(e)) => Err(e),
-                    (Err(e), Ok(_)) => Err(ServerError::Storage(e)),
+                    (Err(e), Ok(_)) => Err(e.into()),
                 };
                 // The waiter may have gone (client hung up): the work is durable all the same.
                 let _ = reply.send(result);
@@ -95,7 +124,7 @@ struct Group {
 
 fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
     let (to_syncer, groups) = mpsc::channel::<Group>();
-    let (outcome_tx, outcomes) = mpsc::channel::<Result<(), String>>();
+    let (outcome_tx, outcomes) = mpsc::channel::<Result<(), CommitFailure>>();
     let store = writer.storage().clone();
     let syncer = std::thread::Builder::new()
         .name("kiemtra-syncer".into())
@@ -120,11 +149,11 @@ fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
         if std::mem::take(&mut in_flight) {
             let outcome = outcomes
                 .recv()
-                .unwrap_or_else(|_| Err("the syncer thread stopped".into()));
+                .unwrap_or_else(|_| Err(CommitFailure::Failed("the syncer thread stopped".into())));
             if let Err(e) = outcome {
                 // These jobs built on a group that may not survive a restart.
                 writer.durability_failed();
-                fail(finishers, &e);
+                fail(finishers, e);
                 continue;
             }
         }
@@ -133,14 +162,17 @@ fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
                 tracing::trace!(jobs = finishers.len(), "group applied");
                 if let Err(mpsc::SendError(group)) = to_syncer.send(Group { applied, finishers }) {
                     writer.durability_failed();
-                    fail(group.finishers, "the syncer thread stopped");
+                    fail(
+                        group.finishers,
+                        CommitFailure::Failed("the syncer thread stopped".into()),
+                    );
                 } else {
                     in_flight = true;
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
-                fail(finishers, &e.to_string());
+                fail(finishers, CommitFailure::of(&e));
             }
         }
     }
@@ -149,11 +181,15 @@ fn run(mut writer: Writer, rx: mpsc::Receiver<Job>) {
 
 /// The syncer: makes each group durable, tells the committer, then answers
 /// the group's waiters (their answers are built here, off the committer).
-fn sync(store: &dyn Storage, groups: mpsc::Receiver<Group>, outcomes: mpsc::Sender<Result<(), String>>) {
+fn sync(
+    store: &dyn Storage,
+    groups: mpsc::Receiver<Group>,
+    outcomes: mpsc::Sender<Result<(), CommitFailure>>,
+) {
     for group in groups {
         let outcome = store.make_durable(&group.applied).map_err(|e| {
             tracing::error!(error = %e, "making a group commit durable failed");
-            e.to_string()
+            CommitFailure::Failed(e.to_string())
         });
         // First the committer, which waits for it before applying the next group.
         let _ = outcomes.send(outcome.clone());
@@ -164,9 +200,9 @@ fn sync(store: &dyn Storage, groups: mpsc::Receiver<Group>, outcomes: mpsc::Send
     }
 }
 
-fn fail(finishers: Vec<Finish>, error: &str) {
+fn fail(finishers: Vec<Finish>, failure: CommitFailure) {
     for finish in finishers {
-        finish(Err(error.to_string()));
+        finish(Err(failure.clone()));
     }
 }
 

@@ -1631,7 +1631,7 @@ mod tests {
         let failing = vec![op(&s, 3, answer(&s, "B1"))];
         s.faults.fail_reads(1);
         let err = job(&mut s, failing.clone()).unwrap_err();
-        assert!(matches!(err, ServerError::Storage(_)), "{err}");
+        assert!(matches!(err, ServerError::StorageUnavailable(_)), "{err}");
         let receipt = s.w.commit().unwrap();
         assert_eq!(receipt.seqs.len(), 1, "the group's other push commits");
         assert!(s.store.seq_of(kept[0].id).unwrap().is_some());

@@ -70,7 +70,8 @@ pub struct Options {
     /// Connections at most: the committer's one, and the readers'.
     pub max_connections: u32,
     /// How long a call waits for a free connection (or a new one) before it
-    /// fails with [`StorageError::Io`].
+    /// fails with [`StorageError::Io`]. Short: while the database is down a
+    /// device should hear "503, retry" in seconds, not hang on its request.
     pub connection_timeout: Duration,
 }
 
@@ -78,7 +79,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             max_connections: 8,
-            connection_timeout: Duration::from_secs(10),
+            connection_timeout: Duration::from_secs(3),
         }
     }
 }

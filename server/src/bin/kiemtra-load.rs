@@ -9,7 +9,7 @@
 //! push latency percentiles and the server's peak RSS (VmHWM).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,10 @@ use kiemtra_core::ops::{Operation, Payload};
 use kiemtra_core::sync::wire::PushOutcome;
 use kiemtra_core::sync::{SyncClient, UreqTransport};
 use kiemtra_core::template::{osh_general, AnswerType};
+use kiemtra_server::server_key::ServerKey;
+use kiemtra_server::storage::Storage;
+use kiemtra_server::writer::Writer;
+use kiemtra_storage_postgres::PgStorage;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
@@ -58,6 +62,14 @@ struct Args {
     /// The server binary (default: kiemtra-server next to this program).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Serve from this PostgreSQL database (`postgres://…`, empty or a
+    /// throwaway: the load writes into it) instead of sled in a folder.
+    #[arg(long)]
+    database: Option<String>,
+    /// Server instances on the one database (needs --database); each
+    /// device talks to one of them, in turn.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
     /// Keep the data folder afterwards (e.g. to time `admin check` on it) and print its path.
     #[arg(long)]
     keep: bool,
@@ -83,9 +95,21 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let data = std::env::temp_dir().join(format!("kiemtra-load-{}", std::process::id()));
     let _cleanup = RemoveOnDrop(data.clone(), args.keep);
     eprintln!("setting up {} inspectors in {}", args.devices, data.display());
+    let instances = args.instances.max(1);
+    if instances > 1 && args.database.is_none() {
+        return Err("--instances above 1 needs --database: sled serves one process".into());
+    }
     let mut plan = Vec::new();
     {
-        let mut w = kiemtra_server::admin::open_writer(&data)?;
+        let mut w = match &args.database {
+            Some(url) => {
+                std::fs::create_dir_all(&data)?;
+                let store: Arc<dyn Storage> = Arc::new(PgStorage::open(url)?);
+                let key = Arc::new(ServerKey::in_storage(&*store, &data)?);
+                Writer::new(store, key)?
+            }
+            None => kiemtra_server::admin::open_writer(&data)?,
+        };
         w.publish_template(&osh_general())?;
         let facility = NewFacility {
             kind: FacilityKind::Enterprise,
@@ -123,41 +147,24 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("no parent folder")?
             .join("kiemtra-server"),
     };
-    let mut child = Command::new(&bin)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--cache-mib",
-            &args.cache_mib.to_string(),
-            "--data",
-        ])
-        .arg(&data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let server = ServerProcess(child.id());
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .ok_or("unexpected first line")?
-        .to_string();
-    if !addr.starts_with("127.0.0.1:") {
-        return Err("the server must listen on 127.0.0.1".into());
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    for k in 0..instances {
+        let folder = match args.database {
+            Some(_) => data.join(format!("instance-{k}")),
+            None => data.clone(),
+        };
+        let (server, base) = start_server(&bin, &folder, args.cache_mib, args.database.as_deref())?;
+        servers.push(server);
+        bases.push(base);
     }
-    let base = format!("http://{addr}");
-
     eprintln!("enrolling {} devices", plan.len());
     let mut devices = Vec::new();
     let transport = Arc::new(UreqTransport::new());
-    for (inspector, inspection, code) in plan {
+    for (n, (inspector, inspection, code)) in plan.into_iter().enumerate() {
         let key: Arc<dyn KeyStore> = Arc::new(DeviceKey::generate()?);
         let device = DeviceId::new();
-        let client = SyncClient::new(&base, transport.clone(), key, device);
+        let client = SyncClient::new(&bases[n % bases.len()], transport.clone(), key, device);
         client.enrol(&code, "load")?;
         // Sign in before the clock starts (a first signed request opens the
         // session), so that the timed pushes measure pushing only.
@@ -298,9 +305,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
-    let hwm = peak_rss_kib(server.0);
-    drop(server);
-    let _ = child.wait();
+    let hwm: Vec<Option<u64>> = servers.iter().map(|s| peak_rss_kib(s.pid)).collect();
+    drop(servers);
 
     let mut lat = latencies.lock().map_err(|_| "latency lock")?.clone();
     lat.sort();
@@ -313,8 +319,15 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let acc = accepted.load(Ordering::Relaxed);
     println!(
-        "mode: {:?}, devices: {}, batch: {}, duration: {elapsed:.1} s",
-        args.mode, args.devices, args.batch
+        "mode: {:?}, devices: {}, batch: {}, duration: {elapsed:.1} s, storage: {}, instances: {instances}",
+        args.mode,
+        args.devices,
+        args.batch,
+        if args.database.is_some() {
+            "postgres"
+        } else {
+            "sled"
+        }
     );
     println!(
         "pushes: {}, ops accepted (durable): {acc}, refused: {}, failed requests: {}",
@@ -329,11 +342,58 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         pct(0.99),
         pct(1.0)
     );
-    match hwm {
-        Some(kib) => println!("server peak RSS (VmHWM): {:.1} MiB", kib as f64 / 1024.0),
-        None => println!("server peak RSS: unavailable"),
+    for (k, h) in hwm.iter().enumerate() {
+        match h {
+            Some(kib) => println!("server {k} peak RSS (VmHWM): {:.1} MiB", *kib as f64 / 1024.0),
+            None => println!("server {k} peak RSS: unavailable"),
+        }
     }
     Ok(())
+}
+
+/// Starts one `kiemtra-server serve` on 127.0.0.1 and returns it with its base URL.
+fn start_server(
+    bin: &Path,
+    data: &Path,
+    cache_mib: u64,
+    database: Option<&str>,
+) -> Result<(ServerProcess, String), Box<dyn std::error::Error>> {
+    let mut command = Command::new(bin);
+    command
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--cache-mib",
+            &cache_mib.to_string(),
+            "--data",
+        ])
+        .arg(data);
+    if let Some(url) = database {
+        command.args(["--database", url]);
+    }
+    let mut child = command
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let server = ServerProcess {
+        pid: child.id(),
+        child,
+    };
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or("unexpected first line")?
+        .to_string();
+    if !addr.starts_with("127.0.0.1:") {
+        return Err("the server must listen on 127.0.0.1".into());
+    }
+    Ok((server, format!("http://{addr}")))
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -344,12 +404,18 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// The server process; stopped (SIGTERM) when dropped, whatever happened.
-struct ServerProcess(u32);
+/// A server process; stopped (SIGTERM, then waited for) when dropped, whatever happened.
+struct ServerProcess {
+    pid: u32,
+    child: std::process::Child,
+}
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let _ = self.child.wait();
     }
 }
 
