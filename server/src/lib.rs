@@ -38,6 +38,7 @@ pub mod error;
 pub mod forwarded;
 pub mod html;
 pub mod overview;
+pub mod planning;
 pub mod portal;
 pub mod query;
 pub mod replay;
