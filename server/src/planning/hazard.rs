@@ -170,7 +170,10 @@ mod tests {
         .unwrap();
         assert_eq!(t.on("CƠ KHÍ", day("2024-05-05")).unwrap().class.get(), 2);
         assert_eq!(t.on(" Co Khi ", day("2025-07-01")).unwrap().class.get(), 3);
-        assert!(t.on("Cơ khí", day("2022-12-31")).is_none(), "before the first entry");
+        assert!(
+            t.on("Cơ khí", day("2022-12-31")).is_none(),
+            "before the first entry"
+        );
         assert!(t.on("Dệt may", day("2025-01-01")).is_none());
     }
 
@@ -193,7 +196,9 @@ mod tests {
             HazardError::Duplicate(_)
         ));
         assert!(matches!(
-            bad(r#"{"format":"kiemtra-sector-hazards/1","sectors":[{"sector":" ","class":1,"valid_from":"2023-01-01","verified":false}]}"#),
+            bad(
+                r#"{"format":"kiemtra-sector-hazards/1","sectors":[{"sector":" ","class":1,"valid_from":"2023-01-01","verified":false}]}"#
+            ),
             HazardError::EmptySector
         ));
     }

@@ -92,6 +92,8 @@ pub struct RiskScore {
     /// Every factor, in a fixed order, those that add nothing included (a
     /// planner sees that it was looked at).
     pub factors: Vec<Factor>,
+    /// The date of the last sealed inspection; `None`: never inspected.
+    pub last_inspected: Option<NaiveDate>,
 }
 
 /// Full years from `from` to `to` (0 if `to` is earlier).
@@ -106,7 +108,12 @@ fn full_years(from: NaiveDate, to: NaiveDate) -> u32 {
     years
 }
 
-pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, today: NaiveDate) -> RiskScore {
+pub fn score(
+    inputs: &RiskInputs,
+    weights: &RiskWeights,
+    hazards: &HazardTable,
+    today: NaiveDate,
+) -> RiskScore {
     let mut factors = Vec::with_capacity(8);
     let mut add = |kind, points: u32, detail_vi: String, detail_en: String| {
         factors.push(Factor {
@@ -124,7 +131,10 @@ pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, 
     let points = weights.hazard_class[usize::from(class.get() - 1)];
     let (note_vi, note_en) = match listed {
         Some(true) => (String::new(), String::new()),
-        Some(false) => (" (hạng chưa được xác minh)".into(), " (class not verified)".into()),
+        Some(false) => (
+            " (hạng chưa được xác minh)".into(),
+            " (class not verified)".into(),
+        ),
         None => (
             " (ngành không có trong bảng: tính hạng 2)".into(),
             " (sector not in the table: counted as class 2)".into(),
@@ -133,8 +143,16 @@ pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, 
     add(
         FactorKind::Hazard,
         points,
-        format!("Ngành «{}», hạng {}{note_vi}: {points} điểm", inputs.sector, class.get()),
-        format!("Sector “{}”, class {}{note_en}: {points} points", inputs.sector, class.get()),
+        format!(
+            "Ngành «{}», hạng {}{note_vi}: {points} điểm",
+            inputs.sector,
+            class.get()
+        ),
+        format!(
+            "Sector “{}”, class {}{note_en}: {points} points",
+            inputs.sector,
+            class.get()
+        ),
     );
 
     let counted = inputs.workforce.min(weights.workforce_cap);
@@ -157,24 +175,48 @@ pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, 
     add(
         FactorKind::HighRisk,
         points,
-        if inputs.high_risk { "Có".into() } else { "Không".into() },
-        if inputs.high_risk { "Yes".into() } else { "No".into() },
+        if inputs.high_risk {
+            "Có".into()
+        } else {
+            "Không".into()
+        },
+        if inputs.high_risk {
+            "Yes".into()
+        } else {
+            "No".into()
+        },
     );
 
     for (kind, n, each) in [
-        (FactorKind::OpenViolations, inputs.open_violations, weights.open_violation),
-        (FactorKind::OverdueViolations, inputs.overdue_violations, weights.overdue_violation),
+        (
+            FactorKind::OpenViolations,
+            inputs.open_violations,
+            weights.open_violation,
+        ),
+        (
+            FactorKind::OverdueViolations,
+            inputs.overdue_violations,
+            weights.overdue_violation,
+        ),
     ] {
         let counted = n.min(weights.violations_cap);
         add(
             kind,
             counted * each,
-            format!("{n} vi phạm (tính tối đa {}): {counted} × {each} điểm", weights.violations_cap),
-            format!("{n} violations (at most {} counted): {counted} × {each} points", weights.violations_cap),
+            format!(
+                "{n} vi phạm (tính tối đa {}): {counted} × {each} điểm",
+                weights.violations_cap
+            ),
+            format!(
+                "{n} violations (at most {} counted): {counted} × {each} points",
+                weights.violations_cap
+            ),
         );
     }
 
-    let since = today.checked_sub_months(Months::new(36)).unwrap_or(NaiveDate::MIN);
+    let since = today
+        .checked_sub_months(Months::new(36))
+        .unwrap_or(NaiveDate::MIN);
     let recent = inputs.accidents.iter().filter(|a| a.on > since && a.on <= today);
     let (mut fatal, mut serious, mut light) = (0u32, 0u32, 0u32);
     for a in recent {
@@ -186,7 +228,8 @@ pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, 
             light += 1;
         }
     }
-    let points = fatal * weights.fatal_accident + serious * weights.serious_accident + light * weights.light_accident;
+    let points =
+        fatal * weights.fatal_accident + serious * weights.serious_accident + light * weights.light_accident;
     add(
         FactorKind::Accidents,
         points,
@@ -249,6 +292,7 @@ pub fn score(inputs: &RiskInputs, weights: &RiskWeights, hazards: &HazardTable, 
     RiskScore {
         total: factors.iter().map(|f| f.points).sum(),
         factors,
+        last_inspected: inputs.last_inspection.map(|l| l.on),
     }
 }
 
@@ -296,7 +340,12 @@ mod tests {
                 violations: 4,
             }),
         };
-        let s = score(&inputs, &RiskWeights::default(), &HazardTable::shipped().unwrap(), day("2025-06-01"));
+        let s = score(
+            &inputs,
+            &RiskWeights::default(),
+            &HazardTable::shipped().unwrap(),
+            day("2025-06-01"),
+        );
         let expected = [
             (FactorKind::Hazard, 30),
             (FactorKind::Workforce, 6),
@@ -313,7 +362,11 @@ mod tests {
         assert_eq!(s.total, 104);
         let hazard = &s.factors[0];
         assert!(hazard.detail_vi.contains("hạng 4") && hazard.detail_vi.contains("chưa được xác minh"));
-        assert!(s.factors[5].detail_en.contains("1 fatal × 25"), "{}", s.factors[5].detail_en);
+        assert!(
+            s.factors[5].detail_en.contains("1 fatal × 25"),
+            "{}",
+            s.factors[5].detail_en
+        );
     }
 
     /// A shop never inspected, sector unknown to the table, 40 workers:

@@ -20,6 +20,7 @@ mod establishments;
 mod imports;
 mod my_work;
 mod people;
+mod planning;
 mod publications;
 mod qr;
 mod upload;
@@ -75,6 +76,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/accounts", get(accounts::page).post(accounts::create))
         .route("/admin/my-work", get(my_work::page))
+        .route("/admin/planning", get(planning::list))
+        .route("/admin/planning/{facility}", get(planning::explain))
 }
 
 /// The official making the request, if their role opens `area`; or the
@@ -94,6 +97,7 @@ pub fn nav(who: &Official) -> Vec<Link> {
     if may(Area::Planning) {
         links.extend([
             ("/admin/establishments", "Cơ sở"),
+            ("/admin/planning", "Kế hoạch theo rủi ro"),
             ("/admin/delegations", "Đoàn kiểm tra"),
             ("/admin/assignments", "Phân công"),
             ("/admin/enrol", "Đăng ký điện thoại"),
