@@ -105,6 +105,11 @@ id_type!(
     AccidentId,
     "accident id"
 );
+id_type!(
+    /// An administrative sanction decision (*quyết định xử phạt*).
+    SanctionId,
+    "sanction id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,7 @@ pub mod planning;
 pub mod portal;
 pub mod query;
 pub mod replay;
+pub mod sanctions;
 pub mod security_headers;
 pub mod server_key;
 pub mod staff;
