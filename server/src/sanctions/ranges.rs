@@ -89,7 +89,6 @@ impl FineRanges {
     pub fn on(&self, instrument: &str, article: &str, day: NaiveDate) -> Option<&FineRange> {
         self.ranges
             .iter()
-            .filter(|r| r.instrument == instrument && r.article == article && r.valid_from <= day)
-            .next_back()
+            .rfind(|r| r.instrument == instrument && r.article == article && r.valid_from <= day)
     }
 }
