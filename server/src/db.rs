@@ -12,7 +12,9 @@ use std::sync::Arc;
 use kiemtra_core::accident::Accident;
 use kiemtra_core::codec::{from_cbor, to_cbor};
 use kiemtra_core::facility::Facility;
-use kiemtra_core::ids::{AccidentId, DelegationId, DeviceId, FacilityId, InspectionId, InspectorId};
+use kiemtra_core::ids::{
+    AccidentId, DelegationId, DeviceId, FacilityId, InspectionId, InspectorId, SanctionId,
+};
 use kiemtra_core::people::{Delegation, Inspector};
 use kiemtra_core::record::InspectionRecord;
 use kiemtra_core::sync::wire::Certificate;
@@ -22,6 +24,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use crate::accounts::{Account, SecondFactorPolicy};
 use crate::audit::AuditEntry;
 use crate::error::ServerError;
+use crate::sanctions::SanctionDecision;
 use crate::storage::{Changeset, Rows, SledStorage, Storage, StorageError, Table};
 
 /// Format of the server's data folder; migrations go in `open`.
@@ -204,6 +207,14 @@ pub trait Read {
 
     fn accidents(&self) -> Result<Vec<Accident>, ServerError> {
         self.all(Table::Accidents, "accident")
+    }
+
+    fn sanction(&self, id: SanctionId) -> Result<Option<SanctionDecision>, ServerError> {
+        self.get(Table::Sanctions, "sanction decision", id.as_bytes())
+    }
+
+    fn sanctions(&self) -> Result<Vec<SanctionDecision>, ServerError> {
+        self.all(Table::Sanctions, "sanction decision")
     }
 
     /// The grant of an access code, by the code's SHA-256.
@@ -403,6 +414,12 @@ pub trait TypedWrites {
     fn put_accident(&mut self, a: &Accident) -> Result<(), ServerError> {
         let v = encoded("accident", a)?;
         self.put_raw(Table::Accidents, a.id.as_bytes().to_vec(), v);
+        Ok(())
+    }
+
+    fn put_sanction(&mut self, d: &SanctionDecision) -> Result<(), ServerError> {
+        let v = encoded("sanction decision", d)?;
+        self.put_raw(Table::Sanctions, d.id.as_bytes().to_vec(), v);
         Ok(())
     }
 

@@ -15,7 +15,10 @@
 
 mod accounts;
 mod audit;
+mod sanctions;
 mod second_factor;
+
+pub use sanctions::{NewSanction, NewSanctionItem};
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -27,10 +27,12 @@ pub enum Table {
     Accounts,
     /// The audit log by its number, big-endian (the server's `audit`).
     Audit,
+    /// Administrative sanction decisions by id (the server's `sanctions`).
+    Sanctions,
 }
 
 impl Table {
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 16] = [
         Table::Meta,
         Table::Templates,
         Table::Facilities,
@@ -46,6 +48,7 @@ impl Table {
         Table::AdminSessions,
         Table::Accounts,
         Table::Audit,
+        Table::Sanctions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Table {
             Table::AdminSessions => "admin_sessions",
             Table::Accounts => "accounts",
             Table::Audit => "audit",
+            Table::Sanctions => "sanctions",
         }
     }
 
