@@ -33,6 +33,20 @@ const MIGRATIONS: &[&str] = &[
          head bigint NOT NULL CHECK (head >= 0)
      );
      INSERT INTO log_counter (head) VALUES (0);",
+    // 3 (appended last: it follows whatever migration 2 is merged before
+    // it): the short-lived entries every instance shares (see `expiring`),
+    // UNLOGGED, so they cost no WAL and a crash empties the table whole.
+    // `kind` is `Kind::name`; `count` is a counter's (0 for other
+    // entries); the index serves the purge of expired rows.
+    "CREATE UNLOGGED TABLE expiring (
+         kind text NOT NULL,
+         key bytea NOT NULL,
+         value bytea NOT NULL,
+         count bigint NOT NULL DEFAULT 0,
+         expires_at timestamptz NOT NULL,
+         PRIMARY KEY (kind, key)
+     );
+     CREATE INDEX expiring_expires_at ON expiring (expires_at);",
 ];
 
 /// The schema version this code reads and writes.
