@@ -159,8 +159,16 @@ impl AppState {
             writer: CommitHandle::start(writer)?,
             auth: Arc::new(Auth::new(expiring.clone())),
             limits: Limits::default(),
-            portal: Arc::new(Portal::new(Default::default(), expiring.clone(), Kind::PortalGuesses)),
-            staff_logins: Arc::new(Portal::new(Default::default(), expiring.clone(), Kind::StaffGuesses)),
+            portal: Arc::new(Portal::new(
+                Default::default(),
+                expiring.clone(),
+                Kind::PortalGuesses,
+            )),
+            staff_logins: Arc::new(Portal::new(
+                Default::default(),
+                expiring.clone(),
+                Kind::StaffGuesses,
+            )),
             pending_sign_ins: Arc::new(PendingSignIns::new(expiring.clone())),
             secure_cookies: false,
             trusted_proxies: Arc::new(Vec::new()),

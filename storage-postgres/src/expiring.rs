@@ -116,7 +116,13 @@ impl PgExpiring {
         Ok(())
     }
 
-    fn insert_new_now(&self, kind: Kind, key: &[u8], value: &[u8], ttl: Duration) -> Result<bool, StorageError> {
+    fn insert_new_now(
+        &self,
+        kind: Kind,
+        key: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StorageError> {
         let mut conn = self.conn()?;
         // A live row makes the update's WHERE false: no row comes back. An
         // expired one is replaced, as if it had been purged.

@@ -73,7 +73,10 @@ fn the_database_clock_alone_decides_expiry() {
         .get(0);
     assert!((3500.0..=3600.0).contains(&ends), "{ends}");
     admin(&pg.url)
-        .execute("UPDATE expiring SET expires_at = now() - interval '1 second'", &[])
+        .execute(
+            "UPDATE expiring SET expires_at = now() - interval '1 second'",
+            &[],
+        )
         .unwrap();
     assert_eq!(b.get(Kind::DeviceSession, b"s").unwrap(), None);
     assert_eq!(b.take(Kind::DeviceSession, b"s").unwrap(), None);
@@ -110,4 +113,59 @@ fn expired_rows_are_purged() {
         .get(0);
     assert_eq!(nonces, 0);
     assert_eq!(rows(&mut c), 1000);
+}
+
+/// Not a check: what the shared entries cost a signed request (its
+/// session's `get`, the session's request `count`, the nonce's
+/// `insert_new`), through one handle and from 4 threads on two handles.
+/// `cargo test -p kiemtra-storage-postgres --test expiring -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn measure_the_cost_of_a_signed_request() {
+    use std::time::Instant;
+    const REQUESTS: u32 = 2000;
+    let pg = Pg::fresh();
+    let handles = [pg.open(), pg.open()];
+    let long = Duration::from_secs(1800);
+    handles[0]
+        .put(Kind::DeviceSession, b"session", &[7; 32], long)
+        .unwrap();
+    let request = |store: &dyn Expiring, t: u32, i: u32| {
+        assert!(store.get(Kind::DeviceSession, b"session").unwrap().is_some());
+        store.count(Kind::SessionRequests, b"session", long).unwrap();
+        let nonce = [t.to_be_bytes(), i.to_be_bytes()].concat();
+        assert!(store.insert_new(Kind::Nonce, &nonce, b"", long).unwrap());
+    };
+    // Each call's own latency, through one handle.
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for i in 0..REQUESTS {
+        let store = &*handles[0];
+        let nonce = [99u32.to_be_bytes(), i.to_be_bytes()].concat();
+        let begun = Instant::now();
+        assert!(store.get(Kind::DeviceSession, b"session").unwrap().is_some());
+        times[0].push(begun.elapsed());
+        let begun = Instant::now();
+        store.count(Kind::SessionRequests, b"session", long).unwrap();
+        times[1].push(begun.elapsed());
+        let begun = Instant::now();
+        assert!(store.insert_new(Kind::Nonce, &nonce, b"", long).unwrap());
+        times[2].push(begun.elapsed());
+    }
+    for (name, each) in ["get", "count", "insert_new"].iter().zip(&mut times) {
+        each.sort_unstable();
+        let pct = |p: usize| each[each.len() * p / 100];
+        eprintln!("{name}: p50 {:?}, p99 {:?} ({REQUESTS} calls)", pct(50), pct(99));
+    }
+    let begun = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..4u32 {
+            let store = handles[t as usize % 2].clone();
+            scope.spawn(move || (0..REQUESTS).for_each(|i| request(&*store, t, i)));
+        }
+    });
+    let secs = begun.elapsed().as_secs_f64();
+    eprintln!(
+        "4 threads on 2 handles: {:.0} signed requests' entries per second",
+        f64::from(4 * REQUESTS) / secs
+    );
 }

@@ -75,11 +75,23 @@ pub fn kinds_are_separate_key_spaces(h: &dyn ExpiringHarness) {
     let (a, b) = two(h);
     a.put(Kind::Challenge, b"same", b"challenge", LONG).unwrap();
     a.put(Kind::PendingSignIn, b"same", b"pending", LONG).unwrap();
-    assert_eq!(b.get(Kind::Challenge, b"same").unwrap(), Some(b"challenge".to_vec()));
-    assert_eq!(b.get(Kind::PendingSignIn, b"same").unwrap(), Some(b"pending".to_vec()));
+    assert_eq!(
+        b.get(Kind::Challenge, b"same").unwrap(),
+        Some(b"challenge".to_vec())
+    );
+    assert_eq!(
+        b.get(Kind::PendingSignIn, b"same").unwrap(),
+        Some(b"pending".to_vec())
+    );
     assert_eq!(b.get(Kind::Import, b"same").unwrap(), None);
-    assert_eq!(b.take(Kind::Challenge, b"same").unwrap(), Some(b"challenge".to_vec()));
-    assert_eq!(a.get(Kind::PendingSignIn, b"same").unwrap(), Some(b"pending".to_vec()));
+    assert_eq!(
+        b.take(Kind::Challenge, b"same").unwrap(),
+        Some(b"challenge".to_vec())
+    );
+    assert_eq!(
+        a.get(Kind::PendingSignIn, b"same").unwrap(),
+        Some(b"pending".to_vec())
+    );
     assert_eq!(a.count(Kind::PortalGuesses, b"ip", LONG).unwrap().count, 1);
     assert_eq!(a.counted(Kind::StaffGuesses, b"ip").unwrap(), None);
 }
@@ -124,7 +136,10 @@ pub fn entries_expire(h: &dyn ExpiringHarness) {
     assert_eq!(b.get(Kind::DeviceSession, b"short").unwrap(), None);
     assert_eq!(a.get(Kind::DeviceSession, b"short").unwrap(), None);
     assert_eq!(a.get(Kind::DeviceSession, b"long").unwrap(), Some(b"v".to_vec()));
-    assert_eq!(a.get(Kind::DeviceSession, b"renewed").unwrap(), Some(b"w".to_vec()));
+    assert_eq!(
+        a.get(Kind::DeviceSession, b"renewed").unwrap(),
+        Some(b"w".to_vec())
+    );
     // A zero life is over at once.
     a.put(Kind::DeviceSession, b"zero", b"v", Duration::ZERO).unwrap();
     assert_eq!(b.get(Kind::DeviceSession, b"zero").unwrap(), None);
@@ -144,7 +159,13 @@ pub fn counts_add_up_across_handles_until_the_window_ends(h: &dyn ExpiringHarnes
     }
     let seen = a.counted(Kind::PortalGuesses, b"192.0.2.7").unwrap().unwrap();
     assert_eq!(seen.count, 10);
-    assert_eq!(b.counted(Kind::PortalGuesses, b"192.0.2.7").unwrap().unwrap().count, 10);
+    assert_eq!(
+        b.counted(Kind::PortalGuesses, b"192.0.2.7")
+            .unwrap()
+            .unwrap()
+            .count,
+        10
+    );
     assert_eq!(b.counted(Kind::PortalGuesses, b"192.0.2.8").unwrap(), None);
 
     // A window that ends starts again at 1.
@@ -197,13 +218,24 @@ pub fn racing_handles_take_once_insert_once_and_count_everything(h: &dyn Expirin
     });
     let mut taken: Vec<u32> = results.iter().flat_map(|r| r.0.clone()).collect();
     taken.sort_unstable();
-    assert_eq!(taken, (0..KEYS).collect::<Vec<_>>(), "a challenge was taken twice or never");
+    assert_eq!(
+        taken,
+        (0..KEYS).collect::<Vec<_>>(),
+        "a challenge was taken twice or never"
+    );
     let mut inserted: Vec<u32> = results.iter().flat_map(|r| r.1.clone()).collect();
     inserted.sort_unstable();
     assert_eq!(inserted, (0..KEYS).collect::<Vec<_>>(), "a nonce was new twice");
     let counts: HashSet<u64> = results.iter().flat_map(|r| r.2.clone()).collect();
     let total = u64::from(KEYS) * THREADS as u64;
-    assert_eq!(counts, (1..=total).collect::<HashSet<_>>(), "counts were lost or repeated");
-    let last = handles[1].counted(Kind::SessionRequests, b"one").unwrap().unwrap();
+    assert_eq!(
+        counts,
+        (1..=total).collect::<HashSet<_>>(),
+        "counts were lost or repeated"
+    );
+    let last = handles[1]
+        .counted(Kind::SessionRequests, b"one")
+        .unwrap()
+        .unwrap();
     assert_eq!(last.count, total);
 }

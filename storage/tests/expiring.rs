@@ -33,7 +33,10 @@ fn a_full_kind_refuses_new_entries_and_never_drops_live_ones() {
         Err(StorageError::Io(_)) => {}
         other => panic!("expected a retryable refusal, got {other:?}"),
     }
-    assert!(matches!(store.count(Kind::Nonce, b"d", long), Err(StorageError::Io(_))));
+    assert!(matches!(
+        store.count(Kind::Nonce, b"d", long),
+        Err(StorageError::Io(_))
+    ));
     // The live ones are all still there, and replacing one needs no room.
     for key in [b"a", b"b", b"c"] {
         assert!(!store.insert_new(Kind::Nonce, key, b"", long).unwrap());
@@ -45,8 +48,12 @@ fn a_full_kind_refuses_new_entries_and_never_drops_live_ones() {
 
     // Expired entries are purged to make room.
     let short = MemoryExpiring::with_capacity(2);
-    short.put(Kind::Challenge, b"x", b"", Duration::from_millis(50)).unwrap();
-    short.put(Kind::Challenge, b"y", b"", Duration::from_millis(50)).unwrap();
+    short
+        .put(Kind::Challenge, b"x", b"", Duration::from_millis(50))
+        .unwrap();
+    short
+        .put(Kind::Challenge, b"y", b"", Duration::from_millis(50))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     short.put(Kind::Challenge, b"z", b"", long).unwrap();
     assert_eq!(short.get(Kind::Challenge, b"z").unwrap(), Some(Vec::new()));

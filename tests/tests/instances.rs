@@ -48,7 +48,10 @@ fn set_up(url: &str, key_dir: &Path) -> Setup {
     let key = Arc::new(ServerKey::open(key_dir).unwrap());
     let mut w = Writer::new(store, key).unwrap();
     let t = team(&mut w);
-    let codes = vec![w.enrol_code(t.lan, 24).unwrap(), w.enrol_code(t.minh, 24).unwrap()];
+    let codes = vec![
+        w.enrol_code(t.lan, 24).unwrap(),
+        w.enrol_code(t.minh, 24).unwrap(),
+    ];
     w.create_account(NewAccount {
         login: LOGIN.into(),
         display_name: "Trần Thị Quản".into(),
@@ -59,7 +62,14 @@ fn set_up(url: &str, key_dir: &Path) -> Setup {
     .unwrap();
     w.start_second_factor(LOGIN).unwrap();
     w.commit().unwrap();
-    let secret = w.db().account(LOGIN).unwrap().unwrap().second_factor.pending.unwrap();
+    let secret = w
+        .db()
+        .account(LOGIN)
+        .unwrap()
+        .unwrap()
+        .second_factor
+        .pending
+        .unwrap();
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::from(secret))
         .build()
@@ -88,7 +98,12 @@ fn start_pair() -> Pair {
     // database, the second instance gets a copy of the first one's.
     std::fs::copy(dir_a.path().join("server.key"), dir_b.path().join("server.key")).unwrap();
     let limit = PORTAL_LIMIT.to_string();
-    let args = ["--database", url.as_str(), "--portal-max-failures", limit.as_str()];
+    let args = [
+        "--database",
+        url.as_str(),
+        "--portal-max-failures",
+        limit.as_str(),
+    ];
     let a = Server::start(dir_a.path(), &args);
     let b = Server::start(dir_b.path(), &args);
     Pair {
@@ -199,15 +214,25 @@ fn a_device_signs_in_across_instances_and_a_replay_is_refused_by_both() {
         .collect();
     assert_eq!(
         route,
-        [("A", "auth/challenge", 200), ("B", "auth/session", 200), ("A", "ops", 200)]
+        [
+            ("A", "auth/challenge", 200),
+            ("B", "auth/session", 200),
+            ("A", "ops", 200)
+        ]
     );
 
     // The challenge B took is spent at A too.
     let session_request = sent[1].request.clone();
     let again = balancer.send_to("A", session_request.clone());
-    assert_eq!((again.status, error_code(&again).as_str()), (401, "bad_challenge"));
+    assert_eq!(
+        (again.status, error_code(&again).as_str()),
+        (401, "bad_challenge")
+    );
     let again = balancer.send_to("B", session_request);
-    assert_eq!((again.status, error_code(&again).as_str()), (401, "bad_challenge"));
+    assert_eq!(
+        (again.status, error_code(&again).as_str()),
+        (401, "bad_challenge")
+    );
 
     // The pull A accepted, sent again word for word: a replay at B and at A.
     let pulled = sent[2].request.clone();
@@ -227,9 +252,15 @@ fn a_device_signs_in_across_instances_and_a_replay_is_refused_by_both() {
     *balancer.rest.lock().unwrap() = "turns";
     sync::sync(&phone.store, &client, &NoProgress).unwrap();
     let sent = balancer.sent();
-    let challenges = sent.iter().filter(|s| s.request.url.ends_with("/auth/challenge")).count();
+    let challenges = sent
+        .iter()
+        .filter(|s| s.request.url.ends_with("/auth/challenge"))
+        .count();
     assert_eq!(challenges, 1, "the device had to sign in again");
-    let signed: Vec<&Sent> = sent.iter().filter(|s| s.request.url.contains("/api/v1/ops")).collect();
+    let signed: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.request.url.contains("/api/v1/ops"))
+        .collect();
     assert!(signed.iter().any(|s| s.to == "A") && signed.iter().any(|s| s.to == "B"));
     assert!(signed.iter().all(|s| s.response.status == 200));
     // Every nonce the device sent was taken once, wherever it went.
@@ -325,7 +356,10 @@ fn the_password_at_one_instance_and_the_code_at_the_other_sign_in() {
         .header("Cookie", &jar.header())
         .send_form([("login", LOGIN), ("password", PASSWORD), ("csrf", &token)])
         .unwrap();
-    assert_eq!((res.status().as_u16(), location(&res).as_str()), (303, "/admin/login/code"));
+    assert_eq!(
+        (res.status().as_u16(), location(&res).as_str()),
+        (303, "/admin/login/code")
+    );
     jar.keep(&res);
     let pending = format!("kiemtra_signin={}", jar.0["kiemtra_signin"]);
     assert!(!jar.0.contains_key("kiemtra_admin"), "a session before the code");
@@ -364,6 +398,9 @@ fn the_password_at_one_instance_and_the_code_at_the_other_sign_in() {
             .header("Cookie", &pending)
             .call()
             .unwrap();
-        assert_eq!((res.status().as_u16(), location(&res).as_str()), (303, "/admin/login"));
+        assert_eq!(
+            (res.status().as_u16(), location(&res).as_str()),
+            (303, "/admin/login")
+        );
     }
 }

@@ -83,8 +83,12 @@ impl PendingSignIns {
         getrandom::fill(&mut raw)
             .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
         let token = hex::encode(raw);
-        self.store
-            .put(Kind::PendingSignIn, &token_key(&token), login.as_bytes(), PENDING_TTL)?;
+        self.store.put(
+            Kind::PendingSignIn,
+            &token_key(&token),
+            login.as_bytes(),
+            PENDING_TTL,
+        )?;
         Ok(token)
     }
 

@@ -88,8 +88,7 @@ impl Portal {
 
     /// Counts a wrong code from `ip` (the window begins at its first).
     pub fn failed(&self, ip: IpAddr) -> Result<(), ServerError> {
-        self.store
-            .count(self.kind, &Self::key(ip), self.limits.window)?;
+        self.store.count(self.kind, &Self::key(ip), self.limits.window)?;
         Ok(())
     }
 }

@@ -66,7 +66,11 @@ impl Imports {
                 .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
             // 53 bits: the number stays exact wherever it is read as a float.
             let id = u64::from_be_bytes(raw) >> 11;
-            if id != 0 && self.store.insert_new(Kind::Import, &id.to_be_bytes(), &value, JOB_TTL)? {
+            if id != 0
+                && self
+                    .store
+                    .insert_new(Kind::Import, &id.to_be_bytes(), &value, JOB_TTL)?
+            {
                 return Ok(id);
             }
         }
