@@ -45,9 +45,9 @@ macro_rules! expiring_conformance {
 
 const LONG: Duration = Duration::from_secs(600);
 /// A life short enough to wait out, long enough to outlast a slow call.
-const SHORT: Duration = Duration::from_millis(400);
+const SHORT: Duration = Duration::from_millis(800);
 /// Waited after a `SHORT` life: well past it.
-const PAST_SHORT: Duration = Duration::from_millis(1000);
+const PAST_SHORT: Duration = Duration::from_millis(2000);
 
 fn two(h: &dyn ExpiringHarness) -> (Arc<dyn Expiring>, Arc<dyn Expiring>) {
     (h.open(), h.open())
