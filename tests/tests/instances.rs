@@ -3,9 +3,11 @@
 //! request may land on either: a device takes its challenge from one and
 //! opens its session at the other, then syncs with its requests alternating
 //! between them; a signed request accepted by one is refused as a replay by
-//! both; a used challenge is refused everywhere; a portal guesser switching
-//! instances is locked after the limit in total; an official types the
-//! password into one and the second factor's code into the other.
+//! both; a used challenge is refused everywhere; a portal guesser and a
+//! password guesser switching instances are locked after the limit in
+//! total; an official types the password into one and the second factor's
+//! code into the other; an import started at one shows its progress at the
+//! other.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,10 +26,13 @@ use kiemtra_storage_postgres::test_cluster::TestCluster;
 use kiemtra_storage_postgres::PgStorage;
 use kiemtra_tests::field::Phone;
 use kiemtra_tests::inspectorate::team;
-use kiemtra_tests::{csrf_field, set_cookie_pair, Server};
+use kiemtra_tests::{csrf_field, set_cookie_pair, staff_sign_in, Server};
 
 const LOGIN: &str = "quantri";
 const PASSWORD: &str = "Quản trị Hải Phòng 2025!";
+/// A planner without a second factor.
+const PLANNER: &str = "kehoach";
+const PLANNER_PASSWORD: &str = "lập kế hoạch kiểm tra";
 const PORTAL_LIMIT: u32 = 4;
 
 /// What the set-up made: enrolment codes and the official's second factor.
@@ -58,6 +63,14 @@ fn set_up(url: &str, key_dir: &Path) -> Setup {
         role: Role::Administrator,
         inspector: None,
         password: PASSWORD.into(),
+    })
+    .unwrap();
+    w.create_account(NewAccount {
+        login: PLANNER.into(),
+        display_name: "Phạm Văn Kế".into(),
+        role: Role::Planner,
+        inspector: None,
+        password: PLANNER_PASSWORD.into(),
     })
     .unwrap();
     w.start_second_factor(LOGIN).unwrap();
@@ -275,11 +288,7 @@ fn a_device_signs_in_across_instances_and_a_replay_is_refused_by_both() {
 
 /// One wrong portal code, posted from the form as a browser would.
 fn portal_attempt(server: &Server) -> u16 {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = agent();
     let (cookie, token) = kiemtra_tests::portal_form_token(&agent, server);
     let code = AccessCode::generate().unwrap();
     agent
@@ -292,7 +301,7 @@ fn portal_attempt(server: &Server) -> u16 {
 }
 
 #[test]
-fn a_guesser_switching_instances_is_locked_after_the_limit_in_total() {
+fn guessers_switching_instances_are_locked_after_the_limit_in_total() {
     let pair = start_pair();
     let mut answers = Vec::new();
     for i in 0..PORTAL_LIMIT {
@@ -303,6 +312,105 @@ fn a_guesser_switching_instances_is_locked_after_the_limit_in_total() {
     // Two wrong codes at each: locked at both.
     assert_eq!(portal_attempt(&pair.a), 429);
     assert_eq!(portal_attempt(&pair.b), 429);
+
+    // Staff passwords have their own limit (10 a window, the default),
+    // counted across the instances the same way.
+    let agent = agent();
+    let wrong = [("login", PLANNER), ("password", "not the password")];
+    let answers: Vec<u16> = (0..10)
+        .map(|i| {
+            let server = if i % 2 == 0 { &pair.a } else { &pair.b };
+            staff_sign_in(&agent, server, &wrong, None).0
+        })
+        .collect();
+    assert_eq!(answers, vec![401; 10]);
+    let right = [("login", PLANNER), ("password", PLANNER_PASSWORD)];
+    assert_eq!(staff_sign_in(&agent, &pair.a, &right, None).0, 429);
+    assert_eq!(staff_sign_in(&agent, &pair.b, &right, None).0, 429);
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// The planner uploads a list at A; the progress page, reloaded at B, shows
+/// it running and then finished with its refused line.
+#[test]
+fn an_import_started_at_one_instance_shows_its_progress_at_the_other() {
+    let pair = start_pair();
+    let agent = agent();
+    let right = [("login", PLANNER), ("password", PLANNER_PASSWORD)];
+    let (status, session) = staff_sign_in(&agent, &pair.a, &right, None);
+    assert_eq!(status, 303);
+    let session = session.unwrap().split(';').next().unwrap().to_string();
+    let mut page = agent.get(pair.a.url("/admin/login")).call().unwrap();
+    let csrf_cookie = set_cookie_pair(&page, "kiemtra_csrf").unwrap();
+    let csrf = csrf_field(&page.body_mut().read_to_string().unwrap());
+    let cookies = format!("{session}; {csrf_cookie}");
+
+    let mut csv = String::from("kind,name,tax_code,street,unit,sector,workforce,high_risk\n");
+    for i in 0..1200 {
+        csv.push_str(&format!(
+            "enterprise,Công ty số {i},02001{i:05},Số {i} Lạch Tray,hp.ngo-quyen,Cơ khí,{},false\n",
+            10 + i
+        ));
+    }
+    csv.push_str("enterprise,Không có đơn vị,0200999999,Số 1,hp.khong-co,Cơ khí,5,false\n");
+    let boundary = "kiemtra-test-boundary-5e2a";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"co-so.csv\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let res = agent
+        .post(pair.a.url("/admin/establishments/import"))
+        .header("Cookie", &cookies)
+        .header("Accept", "text/html")
+        .header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(body.as_bytes())
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let progress = res
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(progress.starts_with("/admin/imports/"), "{progress}");
+
+    let started = std::time::Instant::now();
+    let finished = loop {
+        let mut res = agent
+            .get(pair.b.url(&progress))
+            .header("Cookie", &cookies)
+            .header("Accept", "text/html")
+            .call()
+            .unwrap();
+        let page = res.body_mut().read_to_string().unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{page}");
+        if page.contains("id=\"finished\"") {
+            break page;
+        }
+        assert!(page.contains("http-equiv=\"refresh\""), "{page}");
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the import did not finish: {page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        finished.contains("nhập 1200 cơ sở, 1 dòng bị từ chối"),
+        "{finished}"
+    );
+    assert!(finished.contains("<td class=\"num\">1202</td>"), "{finished}");
 }
 
 /// A browser's cookies (names and values; paths ignored).
@@ -334,11 +442,7 @@ impl Jar {
 #[test]
 fn the_password_at_one_instance_and_the_code_at_the_other_sign_in() {
     let pair = start_pair();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = agent();
     let mut jar = Jar::default();
     let location = |res: &ureq::http::Response<ureq::Body>| {
         res.headers()
