@@ -20,8 +20,10 @@ use crate::auth::{Auth, BodyLimit};
 use crate::commit::CommitHandle;
 use crate::db::{Read, ServerDb};
 use crate::error::ServerError;
+use crate::overview::second_factor::PendingSignIns;
+use crate::portal::session::Portal;
 use crate::server_key::ServerKey;
-use crate::storage::{BlobStore, FsBlobStore, Storage};
+use crate::storage::{BlobStore, Expiring, FsBlobStore, Kind, MemoryExpiring, Storage};
 use crate::writer::{open_dir, Writer};
 
 /// The folder of the data folder that holds uploaded blobs.
@@ -79,6 +81,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Establishment imports started from the staff pages, with their progress.
     pub imports: Arc<crate::staff::Imports>,
+    /// Short-lived entries every instance on the same storage shares
+    /// (challenges, device sessions, nonces, guessing counts, pending
+    /// sign-ins, import progress): in memory on sled, in the database on PostgreSQL.
+    pub expiring: Arc<dyn Expiring>,
 }
 
 impl AppState {
@@ -95,23 +101,38 @@ impl AppState {
     /// Serves the PostgreSQL database at `url` (which also keeps the server
     /// key), with the blobs in the data folder `dir` (created if missing).
     pub fn open_postgres(url: &str, dir: &Path, demo: bool) -> Result<Self, ServerError> {
-        let store: Arc<dyn Storage> = Arc::new(
-            kiemtra_storage_postgres::PgStorage::open(url)
-                .map_err(|e| ServerError::Storage(e.to_string()))?,
-        );
+        let pg = kiemtra_storage_postgres::PgStorage::open(url)
+            .map_err(|e| ServerError::Storage(e.to_string()))?;
+        // Shared with every other instance on this database.
+        let expiring: Arc<dyn Expiring> = Arc::new(pg.expiring());
+        let store: Arc<dyn Storage> = Arc::new(pg);
         std::fs::create_dir_all(dir)?;
         let key = Arc::new(ServerKey::in_storage(&*store, dir)?);
         let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
-        Self::on(store, blobs, key, demo.then_some(dir))
+        Self::on_shared(store, blobs, key, expiring, demo.then_some(dir))
     }
 
-    /// Serves `store` and `blobs`: checks that the records are the merge of
-    /// the log (rebuilding them if not), purges expired sessions, seeds demo
-    /// data into `demo` if given, and starts the committer.
+    /// [`AppState::on_shared`] with the short-lived entries in this
+    /// process's memory: for a store only this instance serves (sled, whose
+    /// folder is locked, and tests).
     pub fn on(
         store: Arc<dyn Storage>,
         blobs: Arc<dyn BlobStore>,
         key: Arc<ServerKey>,
+        demo: Option<&Path>,
+    ) -> Result<Self, ServerError> {
+        Self::on_shared(store, blobs, key, Arc::new(MemoryExpiring::new()), demo)
+    }
+
+    /// Serves `store` and `blobs`: checks that the records are the merge of
+    /// the log (rebuilding them if not), purges expired sessions, seeds demo
+    /// data into `demo` if given, and starts the committer. `expiring`
+    /// holds the short-lived entries shared with the other instances.
+    pub fn on_shared(
+        store: Arc<dyn Storage>,
+        blobs: Arc<dyn BlobStore>,
+        key: Arc<ServerKey>,
+        expiring: Arc<dyn Expiring>,
         demo: Option<&Path>,
     ) -> Result<Self, ServerError> {
         let db = Arc::new(ServerDb::on(store.clone())?);
@@ -138,14 +159,23 @@ impl AppState {
             db,
             blobs,
             writer: CommitHandle::start(writer)?,
-            auth: Arc::new(Auth::default()),
+            auth: Arc::new(Auth::new(expiring.clone())),
             limits: Limits::default(),
-            portal: Arc::new(crate::portal::session::Portal::new(Default::default())),
-            staff_logins: Arc::new(crate::portal::session::Portal::new(Default::default())),
-            pending_sign_ins: Arc::new(Default::default()),
+            portal: Arc::new(Portal::new(
+                Default::default(),
+                expiring.clone(),
+                Kind::PortalGuesses,
+            )),
+            staff_logins: Arc::new(Portal::new(
+                Default::default(),
+                expiring.clone(),
+                Kind::StaffGuesses,
+            )),
+            pending_sign_ins: Arc::new(PendingSignIns::new(expiring.clone())),
             secure_cookies: false,
             trusted_proxies: Arc::new(Vec::new()),
-            imports: Arc::new(Default::default()),
+            imports: Arc::new(crate::staff::Imports::new(expiring.clone())),
+            expiring,
         })
     }
 }

@@ -1,12 +1,17 @@
 //! Device authentication: single-use challenges, short sessions, and signed
-//! requests (see `kiemtra_core::sync::wire`). Challenges and sessions live in
-//! memory: a restarted server forgets them and devices sign in again.
+//! requests (see `kiemtra_core::sync::wire`). Challenges, sessions and the
+//! nonces each session has used live in the short-lived store every server
+//! instance shares (`Expiring`): a device may take a challenge from one
+//! instance, open its session at another and sign requests to any, and a
+//! request replayed to another instance is refused there too. Losing them
+//! (a restart on sled, a crash of PostgreSQL) loses them all together, so
+//! devices sign in again and nothing can be replayed.
 //!
-//! Only the server's own monotonic clock is used (expiry of challenges and
-//! sessions); a device's clock is never compared with anything.
+//! Only the store's clock is used (expiry of challenges and sessions); a
+//! device's clock is never compared with anything.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -20,6 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::db::{DeviceRecord, Read};
 use crate::error::ServerError;
+use crate::portal::session::token_key;
+use crate::storage::{Expiring, Kind};
 use crate::writer::Principal;
 
 pub const CHALLENGE_SECS: u64 = 120;
@@ -27,55 +34,86 @@ pub const SESSION_SECS: u64 = 30 * 60;
 /// Bounds of a request nonce, in hex digits.
 pub const NONCE_MIN_HEX: usize = 16;
 pub const NONCE_MAX_HEX: usize = 128;
-/// Bounds on memory: past these, the oldest entries are dropped (expired first).
-const MAX_CHALLENGES: usize = 100_000;
-const MAX_NONCES_PER_SESSION: usize = 1_000_000;
+/// Requests one session may make: past this it must authenticate again
+/// (each request's nonce is kept as long as the session may live).
+const MAX_REQUESTS_PER_SESSION: u64 = 1_000_000;
+/// How long a "last seen" time is kept after the device's last request.
+const SEEN_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+/// An instance records a device's "last seen" at most this often.
+const SEEN_EVERY: Duration = Duration::from_secs(60);
 
-struct PendingChallenge {
-    device: DeviceId,
-    expires: Instant,
+const fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
 }
 
-struct SessionState {
-    device: DeviceId,
-    inspector: InspectorId,
-    expires: Instant,
-    nonces: HashSet<String>,
-    /// The device was revoked during the session: kept until it expires so
-    /// that every later request says `revoked`, not `session_expired`.
-    revoked: bool,
+fn session_expired() -> ServerError {
+    ServerError::unauthorized(
+        "session_expired",
+        "unknown or expired session; authenticate again",
+    )
 }
 
-#[derive(Default)]
+/// Device authentication over the shared short-lived store.
 pub struct Auth {
-    challenges: Mutex<HashMap<[u8; 32], PendingChallenge>>,
-    sessions: Mutex<HashMap<String, SessionState>>,
+    store: Arc<dyn Expiring>,
     /// When each device last made an authenticated request.
     pub seen: LastSeen,
 }
 
 /// When each device last made an authenticated request, for the device
-/// list. Kept in memory, not in the store: writing on every pull would turn
-/// reads into commits, and "last seen" is a hint for an administrator, not
-/// a record.
-#[derive(Default)]
-pub struct LastSeen(Mutex<HashMap<DeviceId, i64>>);
+/// list. Kept in the short-lived store, not in the records: writing a
+/// commit on every pull would turn reads into commits, and "last seen" is a
+/// hint for an administrator, not a record. Each instance writes a device's
+/// time at most once a minute, so the hint may be a minute old; a failure
+/// to read or write it shows "not seen", it fails no request.
+pub struct LastSeen {
+    store: Arc<dyn Expiring>,
+    /// When this instance last wrote each device's time.
+    written: Mutex<HashMap<DeviceId, Instant>>,
+}
 
-impl LastSeen {
-    pub fn saw(&self, device: DeviceId) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(device, chrono::Utc::now().timestamp());
-        }
-    }
-
-    /// Unix seconds, or `None` when not seen since the server started.
-    pub fn get(&self, device: DeviceId) -> Option<i64> {
-        self.0.lock().ok().and_then(|m| m.get(&device).copied())
+/// Nothing seen (the admin command on a stopped server's folder).
+impl Default for LastSeen {
+    fn default() -> Self {
+        Self::new(Arc::new(crate::storage::MemoryExpiring::new()))
     }
 }
 
-fn poisoned<T>(_: T) -> ServerError {
-    ServerError::Storage("an authentication lock was poisoned".into())
+impl LastSeen {
+    pub fn new(store: Arc<dyn Expiring>) -> Self {
+        Self {
+            store,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn saw(&self, device: DeviceId) {
+        let now = Instant::now();
+        {
+            let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+            if written
+                .get(&device)
+                .is_some_and(|t| now.duration_since(*t) < SEEN_EVERY)
+            {
+                return;
+            }
+            // One entry per device; forgetting them all costs one write each.
+            if written.len() >= 100_000 {
+                written.clear();
+            }
+            written.insert(device, now);
+        }
+        let at = chrono::Utc::now().timestamp().to_be_bytes();
+        if let Err(e) = self.store.put(Kind::LastSeen, device.as_bytes(), &at, SEEN_TTL) {
+            tracing::debug!(error = %e, "a device's last-seen time was not recorded");
+        }
+    }
+
+    /// Unix seconds, or `None` when not seen lately.
+    pub fn get(&self, device: DeviceId) -> Option<i64> {
+        let value = self.store.get(Kind::LastSeen, device.as_bytes()).ok()??;
+        <[u8; 8]>::try_from(value.as_slice()).ok().map(i64::from_be_bytes)
+    }
 }
 
 fn random<const N: usize>() -> Result<[u8; N], ServerError> {
@@ -97,24 +135,22 @@ pub fn active_device(state: &AppState, device: DeviceId) -> Result<DeviceRecord,
 }
 
 impl Auth {
+    pub fn new(store: Arc<dyn Expiring>) -> Self {
+        Self {
+            seen: LastSeen::new(store.clone()),
+            store,
+        }
+    }
+
     /// A fresh single-use challenge for `device`.
     pub fn challenge(&self, device: DeviceId) -> Result<[u8; 32], ServerError> {
         let challenge = random::<32>()?;
-        let mut map = self.challenges.lock().map_err(poisoned)?;
-        let now = Instant::now();
-        if map.len() >= MAX_CHALLENGES {
-            map.retain(|_, c| c.expires > now);
-        }
-        if map.len() >= MAX_CHALLENGES {
-            return Err(ServerError::Unavailable);
-        }
-        map.insert(
-            challenge,
-            PendingChallenge {
-                device,
-                expires: now + Duration::from_secs(CHALLENGE_SECS),
-            },
-        );
+        self.store.put(
+            Kind::Challenge,
+            &challenge,
+            device.as_bytes(),
+            secs(CHALLENGE_SECS),
+        )?;
         Ok(challenge)
     }
 
@@ -126,15 +162,13 @@ impl Auth {
         signature: &[u8],
     ) -> Result<String, ServerError> {
         let bad = || ServerError::unauthorized("bad_challenge", "unknown, used or expired challenge");
-        let key = <[u8; 32]>::try_from(challenge).map_err(|_| bad())?;
-        // Taken out whatever happens next: a challenge is good for one try.
-        let pending = self
-            .challenges
-            .lock()
-            .map_err(poisoned)?
-            .remove(&key)
-            .ok_or_else(bad)?;
-        if pending.device != record.device || pending.expires <= Instant::now() {
+        if challenge.len() != 32 {
+            return Err(bad());
+        }
+        // Taken out whatever happens next, on whichever instance: a
+        // challenge is good for one try.
+        let device = self.store.take(Kind::Challenge, challenge)?.ok_or_else(bad)?;
+        if device.as_slice() != record.device.as_bytes() {
             return Err(bad());
         }
         let mut message = Vec::with_capacity(SIGN_SESSION.len() + 48);
@@ -143,67 +177,49 @@ impl Auth {
         message.extend_from_slice(record.device.as_bytes());
         verify(record, &message, signature)?;
         let token = hex::encode(random::<32>()?);
-        let mut sessions = self.sessions.lock().map_err(poisoned)?;
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(
-            token.clone(),
-            SessionState {
-                device: record.device,
-                inspector: record.inspector,
-                expires: now + Duration::from_secs(SESSION_SECS),
-                nonces: HashSet::new(),
-                revoked: false,
-            },
-        );
+        let mut who = Vec::with_capacity(32);
+        who.extend_from_slice(record.device.as_bytes());
+        who.extend_from_slice(record.inspector.as_bytes());
+        // By the token's hash, as the portal's sessions: the store holds no usable token.
+        self.store
+            .put(Kind::DeviceSession, &token_key(&token), &who, secs(SESSION_SECS))?;
         Ok(token)
     }
 
     fn session(&self, token: &str) -> Result<(DeviceId, InspectorId), ServerError> {
-        let sessions = self.sessions.lock().map_err(poisoned)?;
-        match sessions.get(token) {
-            Some(s) if s.expires > Instant::now() && s.revoked => {
-                Err(ServerError::forbidden("revoked", "this device was revoked"))
-            }
-            Some(s) if s.expires > Instant::now() => {
-                self.seen.saw(s.device);
-                Ok((s.device, s.inspector))
-            }
-            _ => Err(ServerError::unauthorized(
-                "session_expired",
-                "unknown or expired session; authenticate again",
-            )),
-        }
+        let who = self
+            .store
+            .get(Kind::DeviceSession, &token_key(token))?
+            .ok_or_else(session_expired)?;
+        let wrong = || ServerError::Storage("a device session of the wrong length".into());
+        let (d, i) = who.split_at_checked(16).ok_or_else(wrong)?;
+        let device = DeviceId::from_bytes(d.try_into().map_err(|_| wrong())?);
+        let inspector = InspectorId::from_bytes(i.try_into().map_err(|_| wrong())?);
+        self.seen.saw(device);
+        Ok((device, inspector))
     }
 
-    /// Records a nonce; false if the session saw it before (a replay).
+    /// Records a nonce; false if the session saw it before (a replay), on
+    /// any instance.
     fn use_nonce(&self, token: &str, nonce: &str) -> Result<bool, ServerError> {
-        let mut sessions = self.sessions.lock().map_err(poisoned)?;
-        let s = sessions.get_mut(token).ok_or_else(|| {
-            ServerError::unauthorized(
-                "session_expired",
-                "unknown or expired session; authenticate again",
-            )
-        })?;
-        if s.nonces.len() >= MAX_NONCES_PER_SESSION {
+        let session = token_key(token);
+        let made = self
+            .store
+            .count(Kind::SessionRequests, &session, secs(SESSION_SECS))?;
+        if made.count > MAX_REQUESTS_PER_SESSION {
             return Err(ServerError::unauthorized(
                 "session_expired",
                 "the session has made too many requests; authenticate again",
             ));
         }
-        Ok(s.nonces.insert(nonce.to_string()))
-    }
-
-    /// Marks every session of a device revoked (after its revocation): they
-    /// authenticate nothing more, and say why until they expire.
-    pub fn revoke_device(&self, device: DeviceId) -> Result<(), ServerError> {
-        for s in self.sessions.lock().map_err(poisoned)?.values_mut() {
-            if s.device == device {
-                s.revoked = true;
-                s.nonces = HashSet::new();
-            }
-        }
-        Ok(())
+        let mut key = Vec::with_capacity(32 + nonce.len());
+        key.extend_from_slice(&session);
+        key.extend_from_slice(nonce.as_bytes());
+        // Kept as long as the session could still be used (it expires at
+        // most SESSION_SECS after it opened, so before the nonce does).
+        Ok(self
+            .store
+            .insert_new(Kind::Nonce, &key, b"", secs(SESSION_SECS))?)
     }
 }
 
@@ -292,6 +308,10 @@ impl FromRequest<AppState> for Signed {
             header(&req, HEADER_SIGNATURE)?,
         )?;
         let (device, inspector) = state.auth.session(&token)?;
+        // Revocation is checked on every request, so it takes effect at
+        // once on every instance; before the body is read, so a revoked
+        // device uploads nothing more.
+        let record = active_device(state, device)?;
         let method = req.method().as_str().to_string();
         let path_and_query = req
             .extensions()
@@ -304,14 +324,6 @@ impl FromRequest<AppState> for Signed {
             .unwrap_or_else(|| "/".into());
         let limit = req.extensions().get::<BodyLimit>().map_or(usize::MAX, |l| l.0);
         let body = read_body(req, limit).await?;
-        // Revocation is checked on every request, so it takes effect at once.
-        let record = match active_device(state, device) {
-            Ok(r) => r,
-            Err(e) => {
-                state.auth.revoke_device(device)?;
-                return Err(e);
-            }
-        };
         let digest: [u8; 32] = Sha256::digest(&body).into();
         let message = request_message(&token, &nonce, &method, &path_and_query, &digest);
         verify(&record, &message, &signature)?;

@@ -147,7 +147,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 state.blobs = open_s3_blobs(address)?;
             }
             state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
-            state.portal = std::sync::Arc::new(kiemtra_server::portal::session::Portal::new(
+            state.portal = std::sync::Arc::new(state.portal.with_limits(
                 kiemtra_server::portal::session::PortalLimits {
                     max_failures: portal_max_failures,
                     ..Default::default()

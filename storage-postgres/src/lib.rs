@@ -5,6 +5,8 @@
 //!
 //! - `lib.rs`: [`PgStorage`], its connection pool, reads and the commit.
 //! - `schema`: the tables and their versioned migrations, applied at open.
+//! - `expiring`: [`PgExpiring`], the short-lived entries every instance
+//!   shares (sessions, nonces, guessing limits), in an UNLOGGED table.
 //! - `test_cluster`: [`test_cluster::TestCluster`], a throwaway PostgreSQL
 //!   started through `scripts/postgres.sh`, for tests.
 //!
@@ -16,6 +18,7 @@
 //! connection that broke, so a lost connection costs one failed call
 //! ([`StorageError::Io`], retryable) and not the server.
 
+mod expiring;
 mod schema;
 pub mod test_cluster;
 
@@ -28,6 +31,7 @@ use kiemtra_storage::{Changeset, Receipt, Rows, Scope, Storage, StorageError, St
 use postgres::{Config, GenericClient, IsolationLevel, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 
+pub use expiring::PgExpiring;
 pub use schema::VERSION as SCHEMA_VERSION;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;

@@ -37,6 +37,19 @@ const MIGRATIONS: &[&str] = &[
     // a writer of one server instance learns from the number that another
     // instance committed since it last looked (see `Storage::begin_turn`).
     "ALTER TABLE log_counter ADD COLUMN commits bigint NOT NULL DEFAULT 0 CHECK (commits >= 0);",
+    // 3: the short-lived entries every instance shares (see `expiring`),
+    // UNLOGGED, so they cost no WAL and a crash empties the table whole.
+    // `kind` is `Kind::name`; `count` is a counter's (0 for other
+    // entries); the index serves the purge of expired rows.
+    "CREATE UNLOGGED TABLE expiring (
+         kind text NOT NULL,
+         key bytea NOT NULL,
+         value bytea NOT NULL,
+         count bigint NOT NULL DEFAULT 0,
+         expires_at timestamptz NOT NULL,
+         PRIMARY KEY (kind, key)
+     );
+     CREATE INDEX expiring_expires_at ON expiring (expires_at);",
 ];
 
 /// The schema version this code reads and writes.

@@ -11,22 +11,31 @@
 //! - `conformance`: the suite every implementation must pass.
 //! - `fs_blobs`: [`FsBlobStore`], content-addressed blobs in a local folder (`DATA/blob-store/`).
 //! - `blob_conformance`: the suite every [`BlobStore`] must pass.
+//! - `expiring`: [`Expiring`], short-lived entries every server instance
+//!   shares (sessions, nonces, guessing limits), outside the changesets.
+//! - `memory_expiring`: [`MemoryExpiring`], those entries in memory (sled's).
+//! - `expiring_conformance`: the suite every [`Expiring`] must pass.
 
 pub mod blob_conformance;
 mod changeset;
 pub mod conformance;
+pub mod expiring;
+pub mod expiring_conformance;
 mod faulty;
 mod fs_blobs;
 mod memory;
+mod memory_expiring;
 mod sled_store;
 mod table;
 
 use kiemtra_core::ids::{DelegationId, OpId};
 
 pub use changeset::{Changeset, Savepoint};
+pub use expiring::{Expiring, Kind, Window};
 pub use faulty::Faulty;
 pub use fs_blobs::FsBlobStore;
 pub use memory::MemoryStorage;
+pub use memory_expiring::MemoryExpiring;
 pub use sled_store::SledStorage;
 pub use table::Table;
 

@@ -411,7 +411,8 @@ pub async fn revoke(
     let who = caller(&state, &headers, Area::Administration)?;
     let device: DeviceId = device.parse()?;
     let out = act(&state, &who, move |w, a| admin::revoke_device(w, a, device)).await?;
-    state.auth.revoke_device(device)?;
+    // Its sessions refuse it from the next request on: every signed request
+    // checks the device record.
     tracing::info!(by = %who.name, "device revoked");
     Ok(out)
 }

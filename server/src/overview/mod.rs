@@ -167,7 +167,11 @@ async fn login(
     if !csrf::check(&headers, &f.csrf) {
         return forged(&headers, https);
     }
-    if let Gate::Locked(wait) = state.staff_logins.gate(ip) {
+    let gate = match state.staff_logins.gate(ip) {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    if let Gate::Locked(wait) = gate {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let text = format!("Đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
         return form_page(&headers, https, StatusCode::TOO_MANY_REQUESTS, |field| {
@@ -221,7 +225,9 @@ async fn login(
                 .await
         }
         Ok(None) => {
-            state.staff_logins.failed(ip);
+            if let Err(e) = state.staff_logins.failed(ip) {
+                return e.into_response();
+            }
             return form_page(&headers, https, StatusCode::UNAUTHORIZED, |field| {
                 pages::login(
                     Some("Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng."),

@@ -6,13 +6,14 @@
 //!
 //! After a right password, an account with a second factor gets no
 //! session but a pending sign-in: a random token in a cookie scoped to
-//! `/admin/login`, kept in memory for five minutes and good for five wrong
-//! codes. Only a right code turns it into a session. A restart forgets the
-//! pending sign-ins, which costs an official their password typed again.
+//! `/admin/login`, kept for five minutes and good for five wrong codes, in
+//! the short-lived store every server instance shares (`Expiring`), so the
+//! code may be typed into another instance than the password. Only a right
+//! code turns it into a session. Losing the pending sign-ins (a restart on
+//! sled) costs an official their password typed again.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,6 +34,7 @@ use crate::error::ServerError;
 use crate::forwarded::{ClientIp, Https};
 use crate::html::{redirect, respond, with_cookie, Chrome};
 use crate::portal::session::{cookie, set_cookie, token_key, Gate};
+use crate::storage::{Expiring, Kind};
 
 /// The signed-in official's own account page.
 pub const ACCOUNT_PAGE: &str = "/admin/account";
@@ -46,10 +48,7 @@ pub const PENDING_COOKIE: &str = "kiemtra_signin";
 const PENDING_TTL: Duration = Duration::from_secs(5 * 60);
 /// Wrong codes one pending sign-in takes before the password is asked again
 /// (the per-address limit on sign-ins counts them too).
-const PENDING_MAX_WRONG: u32 = 5;
-/// Pending sign-ins kept at most; the oldest goes first. Each needs a
-/// right password, so only an insider could fill it.
-const PENDING_MAX: usize = 10_000;
+const PENDING_MAX_WRONG: u64 = 5;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -62,76 +61,70 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/second-factor/reset", post(reset))
 }
 
-#[derive(Debug)]
-struct Pending {
-    login: String,
-    until: Instant,
-    wrong: u32,
+/// Sign-ins waiting for their code, by the SHA-256 of their cookie's
+/// token: the login (`Kind::PendingSignIn`), and the wrong codes typed so
+/// far (`Kind::PendingSignInWrong`, a counter).
+pub struct PendingSignIns {
+    store: Arc<dyn Expiring>,
 }
 
-/// Sign-ins waiting for their code, by the SHA-256 of their cookie's token.
-#[derive(Debug, Default)]
-pub struct PendingSignIns {
-    map: Mutex<HashMap<[u8; 32], Pending>>,
+fn pending_key(headers: &HeaderMap) -> Option<[u8; 32]> {
+    cookie(headers, PENDING_COOKIE).map(|t| token_key(&t))
 }
 
 impl PendingSignIns {
+    pub fn new(store: Arc<dyn Expiring>) -> Self {
+        Self { store }
+    }
+
     /// A pending sign-in for `login`; returns the cookie's token.
     fn open(&self, login: &str) -> Result<String, ServerError> {
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw)
             .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
         let token = hex::encode(raw);
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, p| p.until > now);
-        if map.len() >= PENDING_MAX {
-            if let Some(oldest) = map.iter().min_by_key(|(_, p)| p.until).map(|(k, _)| *k) {
-                map.remove(&oldest);
-            }
-        }
-        map.insert(
-            token_key(&token),
-            Pending {
-                login: login.to_string(),
-                until: now + PENDING_TTL,
-                wrong: 0,
-            },
-        );
+        self.store.put(
+            Kind::PendingSignIn,
+            &token_key(&token),
+            login.as_bytes(),
+            PENDING_TTL,
+        )?;
         Ok(token)
     }
 
     /// The login of the request's pending sign-in, if it has one still open.
-    fn login_of(&self, headers: &HeaderMap) -> Option<String> {
-        let key = token_key(&cookie(headers, PENDING_COOKIE)?);
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&key)
-            .filter(|p| p.until > Instant::now())
-            .map(|p| p.login.clone())
+    fn login_of(&self, headers: &HeaderMap) -> Result<Option<String>, ServerError> {
+        let Some(key) = pending_key(headers) else {
+            return Ok(None);
+        };
+        match self.store.get(Kind::PendingSignIn, &key)? {
+            Some(login) => String::from_utf8(login)
+                .map(Some)
+                .map_err(|_| ServerError::Storage("a pending sign-in's login is not UTF-8".into())),
+            None => Ok(None),
+        }
     }
 
     /// Counts a wrong code; returns whether the pending sign-in is still open.
-    fn wrong(&self, headers: &HeaderMap) -> bool {
-        let Some(key) = cookie(headers, PENDING_COOKIE).map(|t| token_key(&t)) else {
-            return false;
+    fn wrong(&self, headers: &HeaderMap) -> Result<bool, ServerError> {
+        let Some(key) = pending_key(headers) else {
+            return Ok(false);
         };
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(p) = map.get_mut(&key) else { return false };
-        p.wrong += 1;
-        if p.wrong >= PENDING_MAX_WRONG {
-            map.remove(&key);
-            return false;
+        // Counted across instances: five wrong codes in all, wherever typed.
+        let counted = self.store.count(Kind::PendingSignInWrong, &key, PENDING_TTL)?;
+        if counted.count >= PENDING_MAX_WRONG {
+            self.close(headers)?;
+            return Ok(false);
         }
-        true
+        Ok(self.store.get(Kind::PendingSignIn, &key)?.is_some())
     }
 
-    fn close(&self, headers: &HeaderMap) {
-        if let Some(t) = cookie(headers, PENDING_COOKIE) {
-            self.map
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&token_key(&t));
+    fn close(&self, headers: &HeaderMap) -> Result<(), ServerError> {
+        if let Some(key) = pending_key(headers) {
+            self.store.delete(Kind::PendingSignIn, &key)?;
+            self.store.delete(Kind::PendingSignInWrong, &key)?;
         }
+        Ok(())
     }
 }
 
@@ -222,8 +215,10 @@ pub(super) fn ask_code(state: &AppState, login: &str, https: bool) -> Response {
 }
 
 async fn code_page(State(state): State<AppState>, Https(https): Https, headers: HeaderMap) -> Response {
-    if state.pending_sign_ins.login_of(&headers).is_none() {
-        return redirect("/admin/login");
+    match state.pending_sign_ins.login_of(&headers) {
+        Ok(Some(_)) => {}
+        Ok(None) => return redirect("/admin/login"),
+        Err(e) => return e.into_response(),
     }
     code_form(&headers, https, StatusCode::OK, None)
 }
@@ -255,7 +250,11 @@ async fn enter_code(
     }
     // One limit for passwords and codes: a guesser gains nothing by
     // switching from one to the other.
-    if let Gate::Locked(wait) = state.staff_logins.gate(ip) {
+    let gate = match state.staff_logins.gate(ip) {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    if let Gate::Locked(wait) = gate {
         return code_form(
             &headers,
             https,
@@ -263,8 +262,10 @@ async fn enter_code(
             Message::error(locked_text(wait)),
         );
     }
-    let Some(login) = state.pending_sign_ins.login_of(&headers) else {
-        return redirect("/admin/login");
+    let login = match state.pending_sign_ins.login_of(&headers) {
+        Ok(Some(login)) => login,
+        Ok(None) => return redirect("/admin/login"),
+        Err(e) => return e.into_response(),
     };
     let outcome = state
         .writer
@@ -295,7 +296,11 @@ async fn enter_code(
         .await;
     match outcome {
         Ok(SignInCode::Opened(session)) => {
-            state.pending_sign_ins.close(&headers);
+            // The session is open: a pending sign-in left behind expires on
+            // its own, and its code cannot be used twice (`accept_sign_in_code`).
+            if let Err(e) = state.pending_sign_ins.close(&headers) {
+                tracing::warn!(error = %e, "a pending sign-in was not closed");
+            }
             let c = set_cookie(
                 auth::COOKIE,
                 &session,
@@ -307,23 +312,25 @@ async fn enter_code(
             with_cookie(with_cookie(redirect("/admin"), &c), &gone)
         }
         Ok(SignInCode::Refused(r)) => {
-            state.staff_logins.failed(ip);
-            if state.pending_sign_ins.wrong(&headers) {
-                code_form(
+            if let Err(e) = state.staff_logins.failed(ip) {
+                return e.into_response();
+            }
+            match state.pending_sign_ins.wrong(&headers) {
+                Ok(true) => code_form(
                     &headers,
                     https,
                     StatusCode::UNAUTHORIZED,
                     Message::error(refusal_text(r)),
-                )
-            } else {
+                ),
                 // Too many wrong codes for this password: start again.
-                redirect("/admin/login")
+                Ok(false) => redirect("/admin/login"),
+                Err(e) => e.into_response(),
             }
         }
-        Ok(SignInCode::Gone) => {
-            state.pending_sign_ins.close(&headers);
-            redirect("/admin/login")
-        }
+        Ok(SignInCode::Gone) => match state.pending_sign_ins.close(&headers) {
+            Ok(()) => redirect("/admin/login"),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }
@@ -534,7 +541,11 @@ async fn code_change(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Gate::Locked(wait) = state.staff_logins.gate(ip) {
+    let gate = match state.staff_logins.gate(ip) {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    if let Gate::Locked(wait) = gate {
         let m = Message::error(locked_text(wait));
         return render_account(&state, &headers, https, StatusCode::TOO_MANY_REQUESTS, m);
     }
@@ -592,7 +603,9 @@ async fn code_change(
             if turn_on { "on" } else { "off" }
         )),
         Ok(Change::Refused(r)) => {
-            state.staff_logins.failed(ip);
+            if let Err(e) = state.staff_logins.failed(ip) {
+                return e.into_response();
+            }
             render_account(
                 &state,
                 &headers,

@@ -190,7 +190,11 @@ async fn open_with_code(
             pages::login("", Some(Notice::error(FORGED)), csrf)
         });
     }
-    if let Gate::Locked(wait) = state.portal.gate(ip) {
+    let gate = match state.portal.gate(ip) {
+        Ok(g) => g,
+        Err(e) => return problem(e),
+    };
+    if let Gate::Locked(wait) = gate {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let text = format!("Đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.");
         return form_page(&headers, https, StatusCode::TOO_MANY_REQUESTS, |csrf| {
@@ -211,7 +215,9 @@ async fn open_with_code(
     };
     // A malformed code and an unknown one get the same answer and both count.
     let Some(grant) = grant else {
-        state.portal.failed(ip);
+        if let Err(e) = state.portal.failed(ip) {
+            return problem(e);
+        }
         return form_page(&headers, https, StatusCode::UNAUTHORIZED, |csrf| {
             pages::login("", Some(Notice::error(WRONG_CODE)), csrf)
         });

@@ -10,18 +10,20 @@
 //! Guessing is limited per client address: after `max_failures` wrong codes
 //! in a window, every attempt from that address — right or wrong — gets the
 //! same "try later" answer until the window ends, so the limit itself never
-//! tells whether a code exists.
+//! tells whether a code exists. The counts are in the shared short-lived
+//! store (`Expiring`), so guesses spread over several server instances add
+//! up, and the store's clock ends the window.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::db::{PortalGrant, Read};
 use crate::error::ServerError;
+use crate::storage::{Expiring, Kind};
 
 /// The cookie that carries a portal session.
 pub const COOKIE: &str = "kiemtra_portal";
@@ -44,12 +46,6 @@ impl Default for PortalLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Attempts {
-    window_start: Instant,
-    failures: u32,
-}
-
 /// The outcome of asking whether an address may try a code now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -58,53 +54,42 @@ pub enum Gate {
     Locked(Duration),
 }
 
-/// The guessing limit, per client address (in memory: a restart forgets
-/// the counts, which gives a guesser one window more, not a code).
+/// A guessing limit per client address, counted in `kind` of the shared
+/// store (the portal's codes and the staff sign-ins each have theirs). If
+/// the store fails, so does the attempt, with a storage error: neither
+/// "wrong" nor "locked", and never an uncounted try.
 pub struct Portal {
     limits: PortalLimits,
-    attempts: Mutex<HashMap<IpAddr, Attempts>>,
+    store: Arc<dyn Expiring>,
+    kind: Kind,
 }
 
 impl Portal {
-    pub fn new(limits: PortalLimits) -> Self {
-        Self {
-            limits,
-            attempts: Mutex::new(HashMap::new()),
-        }
+    pub fn new(limits: PortalLimits, store: Arc<dyn Expiring>, kind: Kind) -> Self {
+        Self { limits, store, kind }
+    }
+
+    /// The same limit on the same counts, with other limits.
+    pub fn with_limits(&self, limits: PortalLimits) -> Self {
+        Self::new(limits, self.store.clone(), self.kind)
+    }
+
+    fn key(ip: IpAddr) -> Vec<u8> {
+        ip.to_string().into_bytes()
     }
 
     /// Whether `ip` may try a code now.
-    pub fn gate(&self, ip: IpAddr) -> Gate {
-        let now = Instant::now();
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        match attempts.get(&ip) {
-            Some(a) if now.duration_since(a.window_start) >= self.limits.window => {
-                attempts.remove(&ip);
-                Gate::Open
-            }
-            Some(a) if a.failures >= self.limits.max_failures => Gate::Locked(
-                self.limits
-                    .window
-                    .saturating_sub(now.duration_since(a.window_start)),
-            ),
+    pub fn gate(&self, ip: IpAddr) -> Result<Gate, ServerError> {
+        Ok(match self.store.counted(self.kind, &Self::key(ip))? {
+            Some(w) if w.count >= u64::from(self.limits.max_failures) => Gate::Locked(w.ends_in),
             _ => Gate::Open,
-        }
+        })
     }
 
-    /// Counts a wrong code from `ip`.
-    pub fn failed(&self, ip: IpAddr) {
-        let now = Instant::now();
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget old windows now and then, so the map does not grow without bound.
-        if attempts.len() > 10_000 {
-            let window = self.limits.window;
-            attempts.retain(|_, a| now.duration_since(a.window_start) < window);
-        }
-        let a = attempts.entry(ip).or_insert(Attempts {
-            window_start: now,
-            failures: 0,
-        });
-        a.failures = a.failures.saturating_add(1);
+    /// Counts a wrong code from `ip` (the window begins at its first).
+    pub fn failed(&self, ip: IpAddr) -> Result<(), ServerError> {
+        self.store.count(self.kind, &Self::key(ip), self.limits.window)?;
+        Ok(())
     }
 }
 
@@ -157,18 +142,23 @@ mod tests {
 
     #[test]
     fn locks_after_too_many_failures_whatever_is_tried_next() {
-        let p = Portal::new(PortalLimits {
+        let store: Arc<dyn Expiring> = Arc::new(crate::storage::MemoryExpiring::new());
+        let limits = PortalLimits {
             max_failures: 3,
             window: Duration::from_secs(60),
-        });
+        };
+        let p = Portal::new(limits, store.clone(), Kind::PortalGuesses);
+        let staff = Portal::new(limits, store, Kind::StaffGuesses);
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let other: IpAddr = "192.0.2.8".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(p.gate(ip), Gate::Open);
-            p.failed(ip);
+            assert_eq!(p.gate(ip).unwrap(), Gate::Open);
+            p.failed(ip).unwrap();
         }
-        assert!(matches!(p.gate(ip), Gate::Locked(_)));
-        assert_eq!(p.gate(other), Gate::Open);
+        assert!(matches!(p.gate(ip).unwrap(), Gate::Locked(w) if w <= limits.window));
+        assert_eq!(p.gate(other).unwrap(), Gate::Open);
+        // Each limit counts its own failures.
+        assert_eq!(staff.gate(ip).unwrap(), Gate::Open);
     }
 
     #[test]

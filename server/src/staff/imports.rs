@@ -6,12 +6,14 @@
 //! the pages run no scripts) until the import is done, then lists every
 //! refused line with its reason.
 //!
-//! The progress is kept in the server's memory: after a restart the page
-//! is gone, and what was imported stays (each chunk committed durably);
-//! importing the same file again updates by tax code, so nothing doubles.
+//! The progress is kept in the short-lived store every server instance
+//! shares (`Expiring`), so the page reloads on any instance; it lives a day
+//! after its last change. If it is lost (a restart on sled), what was
+//! imported stays (each chunk committed durably); importing the same file
+//! again updates by tax code, so nothing doubles.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,18 +28,17 @@ use crate::csv_import::{ImportReport, Row};
 use crate::error::ServerError;
 use crate::forwarded::Https;
 use crate::html::{redirect, Chrome};
+use crate::storage::{Expiring, Kind};
 
-/// Finished imports kept for their pages; older ones are forgotten.
-const KEEP: usize = 100;
+/// How long an import's page lasts after its last change.
+const JOB_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// The imports of this server instance, by number.
-#[derive(Default)]
+/// The imports started on any server instance, by number.
 pub struct Imports {
-    jobs: Mutex<HashMap<u64, Job>>,
-    next: Mutex<u64>,
+    store: Arc<dyn Expiring>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Job {
     file: String,
     by: String,
@@ -50,44 +51,50 @@ struct Job {
 }
 
 impl Imports {
-    fn start(&self, file: String, by: String, rows: usize) -> u64 {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        *next += 1;
-        let id = *next;
-        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        if jobs.len() >= KEEP {
-            if let Some(oldest) = jobs.iter().filter(|(_, j)| j.finished).map(|(k, _)| *k).min() {
-                jobs.remove(&oldest);
+    pub fn new(store: Arc<dyn Expiring>) -> Self {
+        Self { store }
+    }
+
+    /// Records a new import; returns its number. Random, not counted: the
+    /// instances share no counter, and a number says nothing of how many
+    /// imports there were.
+    fn start(&self, job: &Job) -> Result<u64, ServerError> {
+        let value = encode(job)?;
+        loop {
+            let mut raw = [0u8; 8];
+            getrandom::fill(&mut raw)
+                .map_err(|e| ServerError::Storage(format!("the random source failed: {e}")))?;
+            // 53 bits: the number stays exact wherever it is read as a float.
+            let id = u64::from_be_bytes(raw) >> 11;
+            if id != 0
+                && self
+                    .store
+                    .insert_new(Kind::Import, &id.to_be_bytes(), &value, JOB_TTL)?
+            {
+                return Ok(id);
             }
         }
-        jobs.insert(
-            id,
-            Job {
-                file,
-                by,
-                rows,
-                done: 0,
-                report: ImportReport::default(),
-                failed: None,
-                finished: false,
-            },
-        );
-        id
     }
 
-    fn update(&self, id: u64, f: impl FnOnce(&mut Job)) {
-        if let Some(j) = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
-            f(j);
-        }
+    fn save(&self, id: u64, job: &Job) -> Result<(), ServerError> {
+        self.store
+            .put(Kind::Import, &id.to_be_bytes(), &encode(job)?, JOB_TTL)?;
+        Ok(())
     }
 
-    fn get(&self, id: u64) -> Option<Job> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
+    fn get(&self, id: u64) -> Result<Option<Job>, ServerError> {
+        self.store
+            .get(Kind::Import, &id.to_be_bytes())?
+            .map(|v| {
+                serde_json::from_slice(&v)
+                    .map_err(|e| ServerError::Storage(format!("an import's progress: {e}")))
+            })
+            .transpose()
     }
+}
+
+fn encode(job: &Job) -> Result<Vec<u8>, ServerError> {
+    serde_json::to_vec(job).map_err(|e| ServerError::Storage(format!("an import's progress: {e}")))
 }
 
 #[derive(askama::Template)]
@@ -153,27 +160,51 @@ pub async fn start(
             }
         }
     };
-    let id = state.imports.start(name.clone(), who.name.clone(), rows.len());
-    tokio::spawn(run(state.clone(), id, name, who.actor(), rows));
+    let job = Job {
+        file: name.clone(),
+        by: who.name.clone(),
+        rows: rows.len(),
+        done: 0,
+        report: ImportReport::default(),
+        failed: None,
+        finished: false,
+    };
+    let id = match state.imports.start(&job) {
+        Ok(id) => id,
+        Err(e) => return super::failure(&who, &e),
+    };
+    tokio::spawn(run(state.clone(), id, job, who.actor(), rows));
     redirect(&format!("/admin/imports/{id}"))
 }
 
-/// Imports `rows` a chunk per commit, recording the progress.
-async fn run(state: AppState, id: u64, file: String, actor: Actor, rows: Vec<Row>) {
-    let imports = state.imports.clone();
+/// Imports `rows` a chunk per commit, recording the progress. This task is
+/// the job's only writer, so it keeps the job and stores it whole.
+async fn run(state: AppState, id: u64, job: Job, actor: Actor, rows: Vec<Row>) {
+    let file = job.file.clone();
+    let job = Mutex::new(job);
+    let save = |change: &dyn Fn(&mut Job)| {
+        let mut j = job.lock().unwrap_or_else(|p| p.into_inner());
+        change(&mut j);
+        // The page is a view of the import, not the import: a failure to
+        // show progress does not stop it.
+        if let Err(e) = state.imports.save(id, &j) {
+            tracing::warn!(error = %e, "an import's progress was not saved");
+        }
+    };
     let progress = |done: usize, report: &ImportReport| {
-        imports.update(id, |j| {
+        save(&|j: &mut Job| {
             j.done = done;
             j.report = report.clone();
         })
     };
     let outcome =
         crate::administration::import_facilities(&state.writer, &actor, &file, rows, progress).await;
-    state.imports.update(id, |j| {
-        if let Err(e) = &outcome {
-            tracing::warn!(error = %e, "an establishment import stopped");
-            j.failed = Some(e.to_string());
-        }
+    if let Err(e) = &outcome {
+        tracing::warn!(error = %e, "an establishment import stopped");
+    }
+    let failed = outcome.err().map(|e| e.to_string());
+    save(&|j: &mut Job| {
+        j.failed.clone_from(&failed);
         j.finished = true;
     });
 }
@@ -198,11 +229,15 @@ pub async fn progress(State(state): State<AppState>, headers: HeaderMap, Path(id
         Ok(w) => w,
         Err(r) => return r,
     };
-    let Some(job) = state.imports.get(id) else {
+    let job = match state.imports.get(id) {
+        Ok(job) => job,
+        Err(e) => return super::failure(&who, &e),
+    };
+    let Some(job) = job else {
         return super::failure(
             &who,
             &ServerError::NotFound(
-                "this import (the server forgets an import's page when it restarts)".into(),
+                "this import (its page is kept for a day; a restart of a server on sled forgets it)".into(),
             ),
         );
     };
