@@ -12,10 +12,12 @@
 mod people;
 mod publish;
 mod registers;
+mod sanctions;
 
 pub use people::*;
 pub use publish::*;
 pub use registers::*;
+pub use sanctions::*;
 
 use serde::{Deserialize, Serialize};
 

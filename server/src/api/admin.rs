@@ -46,6 +46,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/investigations", post(assign_investigation))
         .route("/api/v1/admin/accidents", get(accidents))
         .route("/api/v1/admin/accidents/import", post(import_accidents))
+        .route("/api/v1/admin/sanctions", get(sanctions).post(record_sanction))
+        .route("/api/v1/admin/sanctions/{id}/payments", post(record_payment))
+        .route("/api/v1/admin/sanctions/{id}/appeal", put(record_appeal))
         .route("/api/v1/admin/accounts", get(accounts).post(create_account))
         .route(
             "/api/v1/admin/accounts/{login}/reset-second-factor",
@@ -333,6 +336,64 @@ async fn import_accidents(
         admin::import_accidents(w, a, &source, &csv)
     })
     .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SanctionsQuery {
+    #[serde(default)]
+    overdue: bool,
+}
+
+/// `GET /api/v1/admin/sanctions[?overdue=true]`: the register, newest first.
+async fn sanctions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SanctionsQuery>,
+) -> Result<Json<Vec<SanctionSummary>>, ServerError> {
+    caller(&state, &headers, Area::Overview)?;
+    let today = chrono::Utc::now()
+        .with_timezone(&kiemtra_core::inspection::vietnam_offset())
+        .date_naive();
+    read(&state, move |db| admin::sanctions(db, today, q.overdue)).await
+}
+
+async fn record_sanction(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<crate::sanctions::SanctionDecision>, ServerError> {
+    let who = caller(&state, &headers, Area::RegisterEntry)?;
+    let req: crate::writer::NewSanction = json_body(&body)?;
+    act(&state, &who, move |w, a| admin::record_sanction(w, a, req)).await
+}
+
+fn sanction_id(id: &str) -> Result<kiemtra_core::ids::SanctionId, ServerError> {
+    id.parse()
+        .map_err(|_| ServerError::NotFound(format!("sanction decision {id}")))
+}
+
+async fn record_payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<crate::sanctions::SanctionDecision>, ServerError> {
+    let who = caller(&state, &headers, Area::RegisterEntry)?;
+    let id = sanction_id(&id)?;
+    let payment: crate::sanctions::Payment = json_body(&body)?;
+    act(&state, &who, move |w, a| admin::record_payment(w, a, id, payment)).await
+}
+
+async fn record_appeal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<crate::sanctions::SanctionDecision>, ServerError> {
+    let who = caller(&state, &headers, Area::RegisterEntry)?;
+    let id = sanction_id(&id)?;
+    let appeal: crate::sanctions::Appeal = json_body(&body)?;
+    act(&state, &who, move |w, a| admin::record_appeal(w, a, id, appeal)).await
 }
 
 async fn accounts(
