@@ -176,5 +176,42 @@ fn a_decision_is_checked_against_the_decree_and_followed_to_payment() {
         Some(json!({"lodged_on": "2025-04-12", "outcome": "upheld", "decided_on": "2025-04-11"})),
     );
     assert_eq!(status, 400);
+
+    // The establishment, signed in with its minutes' access code, sees its decision.
+    let codes: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-access-codes.json")).unwrap())
+            .unwrap();
+    let code = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["inspection"] == found.inspection.to_string().as_str())
+        .expect("the demo printed an access code for these minutes")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let (csrf_cookie, form_token) = kiemtra_tests::portal_form_token(&agent, &server);
+    let res = agent
+        .post(&server.url("/portal"))
+        .header("Cookie", &csrf_cookie)
+        .send_form([("code", code.as_str()), ("csrf", form_token.as_str())])
+        .unwrap();
+    let session = kiemtra_tests::set_cookie_pair(&res, "kiemtra_portal").expect("a portal session");
+    let page = agent
+        .get(&server.url("/portal/inspection"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("Quyết định số 15/QĐ-XPHC"), "{page}");
+    assert!(page.contains("Đã nộp đủ"));
+    assert!(page.contains(&format!("Mục {item_a}: {article_a} Nghị định 12/2022/NĐ-CP")));
     server.stop();
 }

@@ -213,7 +213,71 @@ pub struct InspectionPage {
     verification: Option<Verification>,
     violations: Vec<ViolationRow>,
     photos: Vec<PhotoLink>,
+    sanctions: Vec<SanctionLine>,
     csrf: String,
+}
+
+/// A sanction decision as the establishment sees it.
+pub struct SanctionLine {
+    pub number: String,
+    pub signed_on: String,
+    pub signed_by: String,
+    /// "Điều 21 Nghị định 12/2022/NĐ-CP: 60.000.000 đ" per violation.
+    pub items: Vec<String>,
+    pub total: String,
+    pub owed: String,
+    pub paid: String,
+    pub pay_by: String,
+    pub state: &'static str,
+}
+
+/// 60000000 → "60.000.000 đ", as amounts are written in Vietnamese.
+fn dong(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đ")
+}
+
+impl SanctionLine {
+    fn new(d: &crate::sanctions::SanctionDecision, today: chrono::NaiveDate) -> Self {
+        use crate::sanctions::AppealOutcome;
+        let state = match d.appeal.as_ref().map(|a| &a.outcome) {
+            Some(AppealOutcome::Pending) => "Đang khiếu nại",
+            Some(AppealOutcome::Annulled { .. }) => "Đã hủy sau khiếu nại",
+            _ if d.paid_vnd() >= d.owed_vnd() => "Đã nộp đủ",
+            _ if d.is_overdue(today) => "Quá hạn nộp phạt",
+            _ => "Chưa nộp đủ",
+        };
+        Self {
+            number: d.number.clone(),
+            signed_on: date_vi(d.signed_on),
+            signed_by: d.signed_by.clone(),
+            items: d
+                .items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "Mục {}: {} {}: {}",
+                        i.item,
+                        i.article,
+                        i.instrument,
+                        dong(i.fine_vnd)
+                    )
+                })
+                .collect(),
+            total: dong(d.total_vnd()),
+            owed: dong(d.owed_vnd()),
+            paid: dong(d.paid_vnd()),
+            pay_by: date_vi(d.pay_by),
+            state,
+        }
+    }
 }
 
 pub fn inspection(view: &PortalView, csrf: &str) -> InspectionPage {
@@ -248,6 +312,11 @@ pub fn inspection(view: &PortalView, csrf: &str) -> InspectionPage {
             .photos
             .values()
             .map(|p| PhotoLink::new(view, p, p.caption.as_deref().unwrap_or("Ảnh")))
+            .collect(),
+        sanctions: view
+            .sanctions
+            .iter()
+            .map(|d| SanctionLine::new(d, view.today))
             .collect(),
         csrf: csrf.to_string(),
     }

@@ -35,6 +35,8 @@ pub struct PortalView {
     pub today: NaiveDate,
     /// Photos (by image hash) that can be shown: both blobs received as declared.
     pub received: BTreeSet<String>,
+    /// The sanction decisions that cover violations of this inspection.
+    pub sanctions: Vec<crate::sanctions::SanctionDecision>,
 }
 
 /// Days until the deadline (negative: overdue), for an unresolved violation.
@@ -154,8 +156,16 @@ impl PortalView {
             .filter(|v| !v.is_dismissed())
             .collect();
         let received = received_photos(state.blobs.as_ref(), &record)?;
+        // Only what concerns the inspection the access code opened.
+        let id = record.inspection.id;
+        let sanctions = db
+            .sanctions()?
+            .into_iter()
+            .filter(|d| d.facility == grant.facility && d.items.iter().any(|i| i.inspection == id))
+            .collect();
         Ok(Self {
             received,
+            sanctions,
             today: chrono::Utc::now()
                 .with_timezone(&kiemtra_core::inspection::vietnam_offset())
                 .date_naive(),
