@@ -197,7 +197,7 @@ fn parse_kind(s: &str) -> Result<InspectionKind, String> {
 /// Opens the data folder with a writer (sled cache small: admin work is short).
 pub fn open_writer(data: &Path) -> Result<Writer, ServerError> {
     let opened = open_dir(data, 64 * 1024 * 1024).map_err(|e| match e {
-        ServerError::Storage(m) if m.contains("lock") => ServerError::Storage(format!(
+        ServerError::Storage(m) | ServerError::StorageUnavailable(m) if m.contains("lock") => ServerError::Storage(format!(
             "{m}: is the server running on this data folder? Give its address with --server URL (and a token in KIEMTRA_TOKEN) instead"
         )),
         e => e,
