@@ -35,6 +35,7 @@ pub mod csv_import;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod figures;
 pub mod forwarded;
 pub mod html;
 pub mod overview;

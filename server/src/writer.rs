@@ -221,6 +221,8 @@ impl Writer {
     pub fn new(store: Arc<dyn Storage>, key: Arc<ServerKey>) -> Result<Self, ServerError> {
         // Checks the format version (and writes it on a new store).
         let db = ServerDb::on(store.clone())?;
+        // A store of an earlier version (or rebuilt from the log) gets its figures once.
+        crate::figures::ensure(&*store)?;
         let mut changes = Changeset::new();
         let server_device = match db.meta_bytes(META_SERVER_DEVICE)? {
             Some(b) => DeviceId::from_bytes(
@@ -386,8 +388,15 @@ impl Writer {
     /// durable. The next jobs build on it; nobody may be told it is
     /// committed before `make_durable` returns for it.
     pub fn apply(&mut self) -> Result<Applied, ServerError> {
-        let changes = std::mem::take(&mut self.changes);
+        let mut changes = std::mem::take(&mut self.changes);
         self.job = None;
+        // The figures change in the same commit as what they count.
+        if let Err(e) = crate::figures::update(&*self.store, &mut changes) {
+            if self.reload().is_err() {
+                self.stale = true;
+            }
+            return Err(e);
+        }
         let ops: Vec<OpId> = changes.log().iter().map(|e| e.op).collect();
         match self.store.apply(changes) {
             Ok(applied) => {

@@ -27,10 +27,13 @@ pub enum Table {
     Accounts,
     /// The audit log by its number, big-endian (the server's `audit`).
     Audit,
+    /// The overview's figures, kept by the server's writer in the same
+    /// commit as the records, facilities and accidents they count.
+    Figures,
 }
 
 impl Table {
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 16] = [
         Table::Meta,
         Table::Templates,
         Table::Facilities,
@@ -46,6 +49,7 @@ impl Table {
         Table::AdminSessions,
         Table::Accounts,
         Table::Audit,
+        Table::Figures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Table {
             Table::AdminSessions => "admin_sessions",
             Table::Accounts => "accounts",
             Table::Audit => "audit",
+            Table::Figures => "figures",
         }
     }
 
