@@ -37,6 +37,7 @@ pub mod demo;
 pub mod error;
 pub mod figures;
 pub mod forwarded;
+pub mod generate;
 pub mod html;
 pub mod overview;
 pub mod portal;

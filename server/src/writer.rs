@@ -349,7 +349,7 @@ impl Writer {
     }
 
     /// Writes a record (durable at the next commit) and keeps it cached.
-    fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
+    pub(crate) fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
         self.changes.put_record(&r)?;
         self.cache_record(r);
         Ok(())
@@ -443,8 +443,9 @@ impl Writer {
         Ok(self.store.seq_of(op)?.map(LogPlace::Committed))
     }
 
-    /// Appends a server-authored operation to the log, for the devices to pull.
-    fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<(), ServerError> {
+    /// Appends a server-authored operation to the log, for the devices to
+    /// pull; returns it, for a caller that merges it into a record.
+    pub(crate) fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<Operation, ServerError> {
         let op = Operation {
             id: OpId::new(),
             device: self.server_device,
@@ -461,7 +462,7 @@ impl Writer {
         });
         self.changes.set_meta_u64(META_SERVER_SEQ, self.next_server_seq);
         self.next_server_seq += 1;
-        Ok(())
+        Ok(op)
     }
 
     /// Publishes a template. Republishing the same content is a no-op

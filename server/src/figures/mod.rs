@@ -248,6 +248,9 @@ pub enum Cell {
         inspection: InspectionId,
         index: u32,
         facility: FacilityId,
+        /// The facility's name and unit code, so that listing needs no facility read.
+        name: String,
+        unit: String,
         item: String,
         text: String,
         status: Standing,
@@ -412,6 +415,8 @@ pub fn facility_contribution(
                         inspection: *id,
                         index: index as u32,
                         facility: f.id,
+                        name: f.name.clone(),
+                        unit: unit.to_string(),
                         item: v.item.clone(),
                         text: v.text.clone(),
                         status: v.status.into(),
@@ -888,4 +893,52 @@ pub fn ensure(store: &dyn Storage) -> Result<bool, ServerError> {
 /// rebuilt outside the writer).
 pub fn invalidate(changes: &mut Changeset) {
     changes.delete(Table::Figures, FORMAT_KEY.to_vec());
+}
+
+/// Compares what the commits kept with a full recomputation, field by
+/// field: `Err` names the first facility, accident or shard (and cell) that
+/// differs. For tests and checks; it reads everything.
+pub fn verify(store: &dyn Storage) -> Result<(), String> {
+    let kept = stored(store).map_err(|e| e.to_string())?;
+    let computed = recompute(&StoreRead(store)).map_err(|e| e.to_string())?;
+    for (id, f) in &computed.facilities {
+        if kept.facilities.get(id) != Some(f) {
+            return Err(format!(
+                "facility {id}: kept {:?}, computed {f:?}",
+                kept.facilities.get(id)
+            ));
+        }
+    }
+    if let Some(id) = kept
+        .facilities
+        .keys()
+        .find(|id| !computed.facilities.contains_key(id))
+    {
+        return Err(format!("facility {id} kept, not computed"));
+    }
+    if kept.accidents != computed.accidents {
+        return Err(format!(
+            "accidents: kept {:?}, computed {:?}",
+            kept.accidents, computed.accidents
+        ));
+    }
+    let names: BTreeSet<&String> = kept.shards.keys().chain(computed.shards.keys()).collect();
+    for name in names {
+        let (k, c) = (kept.shards.get(name), computed.shards.get(name));
+        if k != c {
+            let empty = Cells::new();
+            let (k, c) = (k.unwrap_or(&empty), c.unwrap_or(&empty));
+            let cell = k
+                .iter()
+                .find(|(cell, v)| c.get(*cell) != Some(*v))
+                .map(|(cell, _)| cell)
+                .or_else(|| c.keys().find(|cell| !k.contains_key(*cell)));
+            return Err(format!(
+                "shard {name}, cell {cell:?}: kept {:?}, computed {:?}",
+                cell.and_then(|x| k.get(x)),
+                cell.and_then(|x| c.get(x))
+            ));
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use kiemtra_core::admin_units::AdminUnits;
-use kiemtra_core::facility::Facility;
 use kiemtra_core::ids::FacilityId;
 use kiemtra_core::inspection::InspectionKind;
 
@@ -403,7 +402,6 @@ impl<'a, R: Read> Reader<'a, R> {
                 deadlines.insert(*deadline);
             }
         }
-        let mut facilities: HashMap<FacilityId, Option<Facility>> = HashMap::new();
         'days: for deadline in deadlines {
             let cells: Vec<Cell> = self.shard(&overdue_shard(deadline))?.keys().cloned().collect();
             for c in cells {
@@ -414,7 +412,8 @@ impl<'a, R: Read> Reader<'a, R> {
                     deadline,
                     date,
                     inspection,
-                    facility,
+                    name,
+                    unit,
                     item,
                     text,
                     status,
@@ -423,17 +422,10 @@ impl<'a, R: Read> Reader<'a, R> {
                 else {
                     continue;
                 };
-                if !facilities.contains_key(&facility) {
-                    facilities.insert(facility, self.db.facility(facility)?);
-                }
-                let Some(f) = facilities.get(&facility).and_then(|f| f.as_ref()) else {
-                    continue;
-                };
-                let (name, code) = (f.name.clone(), f.address.unit.clone());
                 out.rows.push(OverdueViolation {
                     inspection,
                     facility: name,
-                    unit: self.unit(&code, date),
+                    unit: self.unit(&unit, date),
                     item,
                     text,
                     deadline,

@@ -64,6 +64,7 @@ fn assert_kept_equal_recomputed(store: &Arc<dyn Storage>, when: &str) {
         assert_eq!(kept.shards.get(name), Some(cells), "{when}: shard {name}");
     }
     assert!(!computed.shards.is_empty());
+    assert_eq!(verify(&**store), Ok(()), "{when}");
 }
 
 /// The figures the pages read from the aggregates are those the overview
