@@ -26,6 +26,9 @@ use crate::overview::units::{unit_on, UnitKey};
 /// nationally they are tens of thousands, and a page of them helps nobody.
 pub const OVERDUE_LISTED: usize = 500;
 
+/// Counters by family, unit, year and month.
+type ByUnitMonth = BTreeMap<(Family, UnitKey, i32, u32), Vec<i64>>;
+
 /// Reads figures, remembering shards and units already looked up.
 pub struct Reader<'a, R: Read> {
     db: &'a R,
@@ -146,8 +149,8 @@ impl<'a, R: Read> Reader<'a, R> {
         &mut self,
         months: &[(i32, u32)],
         wanted: impl Fn(&Family) -> bool,
-    ) -> Result<BTreeMap<(Family, UnitKey, i32, u32), Vec<i64>>, ServerError> {
-        let mut out: BTreeMap<(Family, UnitKey, i32, u32), Vec<i64>> = BTreeMap::new();
+    ) -> Result<ByUnitMonth, ServerError> {
+        let mut out = ByUnitMonth::new();
         fn add(e: &mut Vec<i64>, v: &[i64]) {
             if e.len() < v.len() {
                 e.resize(v.len(), 0);

@@ -236,7 +236,7 @@ fn the_demo_data_set_figures_equal_a_full_recomputation_and_the_pages_figures() 
 #[test]
 fn random_writes_keep_the_figures_equal_to_a_full_recomputation() {
     let (store, mut w, _dir) = seeded();
-    let mut rng = Rng::new(0x6b69_656d_7472_61);
+    let mut rng = Rng::new(0x006b_6965_6d74_7261);
     let db = ServerDb::on(store.clone()).unwrap();
     let units: Vec<String> = {
         let mut u: Vec<String> = db
