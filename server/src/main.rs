@@ -83,6 +83,33 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Fills an empty data folder (or PostgreSQL database) with a synthetic
+    /// national data set for measuring the overview: establishments,
+    /// inspections over the years (about 5 % with violations), accidents.
+    /// Sealed records carry no signed minutes: for measuring only.
+    Generate {
+        #[arg(long, default_value = "kiemtra-data")]
+        data: PathBuf,
+        #[arg(long, env = "KIEMTRA_DATABASE_URL")]
+        database: Option<String>,
+        #[arg(long, default_value_t = 100_000)]
+        establishments: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        inspections: usize,
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// The last year generated.
+        #[arg(long, default_value_t = 2025)]
+        last_year: i32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Inspections (and establishments) per commit.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Also issue an admin token (for the overview's pages) into this file.
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+    },
     /// Verifies signed minutes offline: a bundle file or a PDF with the
     /// bundle attached. Exit status 0 when valid, 1 when not.
     Verify { file: PathBuf },
@@ -188,6 +215,63 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let mut out = std::io::stdout();
             kiemtra_server::admin::run(target, command, &mut out)?;
+            Ok(())
+        }
+        Command::Generate {
+            data,
+            database,
+            establishments,
+            inspections,
+            years,
+            last_year,
+            seed,
+            batch,
+            admin_token_file,
+        } => {
+            let store: std::sync::Arc<dyn kiemtra_server::storage::Storage> = match &database {
+                Some(url) => std::sync::Arc::new(kiemtra_storage_postgres::PgStorage::open(url)?),
+                None => std::sync::Arc::new(kiemtra_server::storage::SledStorage::open(
+                    &data,
+                    256 * 1024 * 1024,
+                )?),
+            };
+            std::fs::create_dir_all(&data)?;
+            let key = std::sync::Arc::new(kiemtra_server::server_key::ServerKey::open(&data)?);
+            let mut w = kiemtra_server::writer::Writer::new(store, key)?;
+            let options = kiemtra_server::generate::Options {
+                establishments,
+                inspections,
+                years,
+                last_year,
+                seed,
+                batch,
+            };
+            let started = std::time::Instant::now();
+            let done = kiemtra_server::generate::generate(&mut w, &options, |g| {
+                eprintln!(
+                    "{:>7.1} s: {} establishments, {} inspections, {} accidents",
+                    started.elapsed().as_secs_f64(),
+                    g.facilities,
+                    g.inspections,
+                    g.accidents
+                )
+            })?;
+            if let Some(file) = &admin_token_file {
+                let token = w.create_admin_token("Đo hiệu năng", None)?;
+                w.commit()?;
+                std::fs::write(file, token)?;
+            }
+            println!(
+                "generated in {:.1} s: {} establishments, {} inspections ({} with violations), {} accidents, {} investigations, {} operations, {} commits",
+                started.elapsed().as_secs_f64(),
+                done.facilities,
+                done.inspections,
+                done.with_violations,
+                done.accidents,
+                done.investigations,
+                done.operations,
+                done.commits
+            );
             Ok(())
         }
         Command::Verify { file } => {

@@ -228,9 +228,12 @@ pub fn check_and_repair(store: &dyn Storage) -> Result<Report, ServerError> {
                 let expected = replay(store)?;
                 let mut fix = Changeset::new();
                 report = compare(store, &expected, Some(&mut fix))?;
+                // Rewritten outside the writer: the figures are computed afresh.
+                crate::figures::invalidate(&mut fix);
                 turn.commit(fix)?;
             }
             None => {
+                crate::figures::invalidate(&mut fix);
                 store.commit(fix)?;
             }
         }

@@ -241,6 +241,10 @@ impl Writer {
         let known_generation = turn.as_ref().map(|t| t.generation());
         let db = ServerDb::on(store.clone())?;
         let mut changes = Changeset::new();
+        // A store of an earlier version (or rebuilt from the log) gets its
+        // figures once, in this turn's commit: computed while no other
+        // instance can commit, so they count exactly what is stored.
+        crate::figures::ensure(&*store, &mut changes)?;
         let server_device = match db.meta_bytes(META_SERVER_DEVICE)? {
             Some(b) => DeviceId::from_bytes(
                 <[u8; 16]>::try_from(b.as_slice())
@@ -410,7 +414,7 @@ impl Writer {
     }
 
     /// Writes a record (durable at the next commit) and keeps it cached.
-    fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
+    pub(crate) fn put_record(&mut self, r: InspectionRecord) -> Result<(), ServerError> {
         self.changes.put_record(&r)?;
         self.cache_record(r);
         Ok(())
@@ -449,9 +453,19 @@ impl Writer {
     /// durable. The next jobs build on it; nobody may be told it is
     /// committed before `make_durable` returns for it.
     pub fn apply(&mut self) -> Result<Applied, ServerError> {
-        let changes = std::mem::take(&mut self.changes);
+        let mut changes = std::mem::take(&mut self.changes);
         self.job = None;
         self.turn_refused = None;
+        // The figures change in the same commit as what they count.
+        if let Err(e) = crate::figures::update(&*self.store, &mut changes) {
+            // Nothing was committed: the turn ends unused (its transaction
+            // rolls back), and the generation this writer knows still holds.
+            self.turn = None;
+            if self.reload().is_err() {
+                self.stale = true;
+            }
+            return Err(e);
+        }
         let ops: Vec<OpId> = changes.log().iter().map(|e| e.op).collect();
         let applied = match self.turn.take() {
             Some(turn) => {
@@ -515,8 +529,9 @@ impl Writer {
         Ok(self.store.seq_of(op)?.map(LogPlace::Committed))
     }
 
-    /// Appends a server-authored operation to the log, for the devices to pull.
-    fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<(), ServerError> {
+    /// Appends a server-authored operation to the log, for the devices to
+    /// pull; returns it, for a caller that merges it into a record.
+    pub(crate) fn server_op(&mut self, payload: Payload, scope: Scope) -> Result<Operation, ServerError> {
         let op = Operation {
             id: OpId::new(),
             device: self.server_device,
@@ -533,7 +548,7 @@ impl Writer {
         });
         self.changes.set_meta_u64(META_SERVER_SEQ, self.next_server_seq);
         self.next_server_seq += 1;
-        Ok(())
+        Ok(op)
     }
 
     /// Publishes a template. Republishing the same content is a no-op

@@ -29,10 +29,13 @@ pub enum Table {
     Audit,
     /// Administrative sanction decisions by id (the server's `sanctions`).
     Sanctions,
+    /// The overview's figures, kept by the server's writer in the same
+    /// commit as the records, facilities and accidents they count.
+    Figures,
 }
 
 impl Table {
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 17] = [
         Table::Meta,
         Table::Templates,
         Table::Facilities,
@@ -49,6 +52,7 @@ impl Table {
         Table::Accounts,
         Table::Audit,
         Table::Sanctions,
+        Table::Figures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Table {
             Table::Accounts => "accounts",
             Table::Audit => "audit",
             Table::Sanctions => "sanctions",
+            Table::Figures => "figures",
         }
     }
 

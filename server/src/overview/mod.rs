@@ -4,8 +4,11 @@
 //! with numerators, denominators and the records behind them; the accident
 //! register; JSON and CSV exports (Decree 39 report included).
 //!
-//! Officials only (see [`auth`]). Figures are computed on request from the
-//! server's records: one source of truth, no cached aggregates to drift.
+//! Officials only (see [`auth`]). The overview page, `targets.csv` and
+//! `decree39.csv` read the figures the writer keeps with every commit
+//! (`crate::figures`), so that their cost follows what they show; the JSON,
+//! the records behind a figure and the register still compute from the
+//! records (`data`), and a test holds both to the same figures.
 
 // Handlers pass a finished `Response` as their early-return value: it is
 // large, but boxing it on every page would add noise for no gain.
@@ -297,7 +300,7 @@ pub struct NotMeasured {
 }
 
 /// The years to offer: the plan's, and any with records.
-fn years(d: &Data) -> Vec<i32> {
+pub fn years(d: &Data) -> Vec<i32> {
     let mut y: Vec<i32> = (2023..=2025).collect();
     y.extend(d.records.iter().map(|r| r.inspection.date().year()));
     y.extend(d.accidents.iter().map(|a| a.date().year()));
@@ -357,27 +360,97 @@ async fn overview_page(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let d = match load(&state).await {
-        Ok(d) => d,
+    let p = match page_figures(&state, q.year).await {
+        Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let year = year_of(&q, &d);
-    let o = compute(&d, year);
     form_page(&headers, https, StatusCode::OK, |csrf| {
         pages::overview(&pages::OverviewFigures {
             csrf,
-            data: &d,
-            year,
-            years: years(&d),
+            fatal: p.fatal as usize,
+            kinds: p.kinds.clone(),
+            templates: &p.templates,
+            year: p.year,
+            years: p.years.clone(),
             official: &who.name,
-            targets: &o.targets,
-            inspections: &o.inspections,
-            sections: &o.violations_by_section,
-            legal: &o.violations_by_legal_basis,
-            overdue: &o.overdue_violations,
-            uninspected: &o.high_risk_not_inspected,
+            targets: &p.targets,
+            inspections: &p.inspections,
+            sections: &p.sections,
+            legal: &p.legal,
+            overdue: &p.overdue.rows,
+            overdue_open: p.overdue.open,
+            overdue_reported: p.overdue.remediated,
+            overdue_total: p.overdue.total,
+            uninspected: &p.uninspected,
         })
     })
+}
+
+/// What the overview page shows, read from the kept figures (`crate::figures`)
+/// rather than from every record.
+struct PageFigures {
+    year: i32,
+    years: Vec<i32>,
+    targets: Vec<targets::TargetFigure>,
+    inspections: Vec<stats::InspectionCount>,
+    kinds: Vec<kiemtra_core::inspection::InspectionKind>,
+    sections: Vec<stats::SectionCount>,
+    legal: Vec<stats::LegalBasisCount>,
+    overdue: crate::figures::read::Overdue,
+    uninspected: Vec<stats::Uninspected>,
+    fatal: u64,
+    templates: Vec<kiemtra_core::template::ChecklistTemplate>,
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&kiemtra_core::inspection::vietnam_offset())
+        .date_naive()
+}
+
+async fn page_figures(state: &AppState, year: Option<i32>) -> Result<PageFigures, ServerError> {
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let units = crate::writer::current_units(&*db)?;
+        let mut r = crate::figures::read::Reader::new(&*db, &units);
+        let today = today();
+        let year = match year {
+            Some(y) => y,
+            None => r.default_year()?,
+        };
+        Ok(PageFigures {
+            year,
+            years: r.years()?,
+            targets: r.targets()?,
+            inspections: r.inspections(year)?,
+            kinds: r.kinds()?,
+            sections: r.sections()?,
+            legal: r.legal()?,
+            overdue: r.overdue(today, crate::figures::read::OVERDUE_LISTED)?,
+            uninspected: r.uninspected(year, today)?,
+            fatal: r.fatal(year)?,
+            templates: db.templates()?,
+        })
+    })
+    .await
+    .map_err(|e| ServerError::Storage(e.to_string()))?
+}
+
+/// Runs `f` on the kept figures, off the async threads.
+async fn with_figures<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut crate::figures::read::Reader<'_, crate::db::ServerDb>) -> Result<T, ServerError>
+        + Send
+        + 'static,
+) -> Result<T, ServerError> {
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let units = crate::writer::current_units(&*db)?;
+        let mut r = crate::figures::read::Reader::new(&*db, &units);
+        f(&mut r)
+    })
+    .await
+    .map_err(|e| ServerError::Storage(e.to_string()))?
 }
 
 #[derive(Deserialize)]
@@ -457,8 +530,8 @@ async fn targets_csv(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if let Err(r) = official(&state, &headers, Area::Overview) {
         return r;
     }
-    match load(&state).await {
-        Ok(d) => csv_response("chi-tieu.csv", export::targets(&targets::compute(&d))),
+    match with_figures(&state, |r| r.targets()).await {
+        Ok(figures) => csv_response("chi-tieu.csv", export::targets(&figures)),
         Err(e) => e.into_response(),
     }
 }
@@ -493,10 +566,11 @@ async fn decree39_csv(
     if decree39::period(q.year, q.half).is_none() {
         return ServerError::Invalid("half is 1 (January–June) or 2 (July–December)".into()).into_response();
     }
-    match load(&state).await {
-        Ok(d) => csv_response(
+    let (year, half) = (q.year, q.half);
+    match with_figures(&state, move |r| r.decree39(year, half)).await {
+        Ok(rows) => csv_response(
             &format!("bao-cao-nd39-{}-{}.csv", q.year, q.half),
-            export::decree39(q.year, q.half, &decree39::report(&d, q.year, q.half)),
+            export::decree39(q.year, q.half, &rows),
         ),
         Err(e) => e.into_response(),
     }

@@ -6,11 +6,9 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use chrono::Datelike;
 use kiemtra_core::inspection::InspectionKind;
 use kiemtra_core::violation::ViolationStatus;
 
-use super::data::Data;
 use super::stats::{InspectionCount, LegalBasisCount, OverdueViolation, SectionCount, Uninspected};
 use super::targets::{TargetFigure, MEASURED, NOT_MEASURED};
 use crate::charts::{share_percent, target_chart, Bar, BarChart, Series, TargetRow};
@@ -64,7 +62,12 @@ fn target_link(t: &str, unit: &str, year: i32) -> String {
 
 /// What the overview shows, as the handler computed it.
 pub struct OverviewFigures<'a> {
-    pub data: &'a Data,
+    /// Fatal accidents declared in the year.
+    pub fatal: usize,
+    /// The kinds of started inspections in any year (the chart's series).
+    pub kinds: Vec<InspectionKind>,
+    /// The templates, for their titles.
+    pub templates: &'a [kiemtra_core::template::ChecklistTemplate],
     pub year: i32,
     pub years: Vec<i32>,
     pub official: &'a str,
@@ -72,7 +75,12 @@ pub struct OverviewFigures<'a> {
     pub inspections: &'a [InspectionCount],
     pub sections: &'a [SectionCount],
     pub legal: &'a [LegalBasisCount],
+    /// The overdue violations listed (the oldest first, possibly not all).
     pub overdue: &'a [OverdueViolation],
+    /// All overdue violations: open, reported remedied, in all.
+    pub overdue_open: usize,
+    pub overdue_reported: usize,
+    pub overdue_total: usize,
     pub uninspected: &'a [Uninspected],
     /// This browser's form token (`crate::csrf`).
     pub csrf: &'a str,
@@ -161,6 +169,7 @@ pub struct OverviewPage {
     overdue: Vec<OverdueRow>,
     overdue_open: usize,
     overdue_reported: usize,
+    overdue_total: usize,
     uninspected: Vec<UninspectedRow>,
 }
 
@@ -205,7 +214,7 @@ fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef) -> Targ
                 denominator: f.denominator,
                 share: share_percent(f.numerator, f.denominator, f.goal_per_mille),
                 href: target_link(def.id, &f.unit.code, f.year),
-                records: f.records.len(),
+                records: f.record_count,
             })
             .collect(),
         numerator: n,
@@ -217,7 +226,7 @@ fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef) -> Targ
 /// Inspections by unit for the year, kinds as series.
 fn inspections_chart(p: &OverviewFigures<'_>, year_prefix: &str) -> String {
     let kinds: Vec<InspectionKind> = {
-        let mut k: Vec<_> = p.inspections.iter().map(|c| c.kind).collect();
+        let mut k = p.kinds.clone();
         k.sort();
         k.dedup();
         k
@@ -286,12 +295,7 @@ pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
         csrf: p.csrf.to_string(),
         targets: MEASURED.iter().map(|def| target_card(p, def)).collect(),
         not_measured: &NOT_MEASURED,
-        fatal: p
-            .data
-            .accidents
-            .iter()
-            .filter(|a| a.deaths > 0 && a.date().year() == p.year)
-            .count(),
+        fatal: p.fatal,
         inspections_chart: inspections_chart(p, &year_prefix),
         inspections: p
             .inspections
@@ -311,9 +315,8 @@ pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
             .iter()
             .map(|s| SectionRow {
                 template: p
-                    .data
                     .templates
-                    .values()
+                    .iter()
                     .find(|t| t.id == s.template)
                     .map_or(s.template.clone(), |t| t.title_vi.clone()),
                 section: s.section.clone(),
@@ -341,16 +344,9 @@ pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
                 status: o.status.label_vi(),
             })
             .collect(),
-        overdue_open: p
-            .overdue
-            .iter()
-            .filter(|o| o.status == ViolationStatus::Open)
-            .count(),
-        overdue_reported: p
-            .overdue
-            .iter()
-            .filter(|o| o.status == ViolationStatus::Remediated)
-            .count(),
+        overdue_open: p.overdue_open,
+        overdue_reported: p.overdue_reported,
+        overdue_total: p.overdue_total,
         uninspected: p
             .uninspected
             .iter()

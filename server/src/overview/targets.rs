@@ -114,6 +114,10 @@ pub struct TargetFigure {
     pub denominator: u64,
     pub goal_per_mille: u32,
     pub records: Vec<RecordRef>,
+    /// How many records are behind the figure (`records` may be left empty
+    /// when the figure is read from the kept aggregates).
+    #[serde(skip)]
+    pub record_count: usize,
 }
 
 impl TargetFigure {
@@ -146,6 +150,7 @@ fn finish(target: &'static TargetDef, acc: Acc) -> Vec<TargetFigure> {
             numerator,
             denominator,
             goal_per_mille: target.goal_per_mille,
+            record_count: records.len(),
             records,
         })
         .collect()
