@@ -338,13 +338,12 @@ impl Iterator for S3Chunks {
                 self.body = Some(body);
                 Some(Ok(chunk))
             }
-            Ok((_, Ok(chunk))) => Some(Err(BlobError::Storage(StorageError::Io(format!(
-                "the object store's body ended {} bytes {} the blob's",
-                chunk
-                    .len()
-                    .abs_diff(usize::try_from(self.left).unwrap_or(usize::MAX)),
-                if chunk.is_empty() { "short of" } else { "past" }
-            ))))),
+            Ok((_, Ok(chunk))) => {
+                let how = if chunk.is_empty() { "short of" } else { "past" };
+                Some(Err(BlobError::Storage(StorageError::Io(format!(
+                    "the object store's body ended {how} the blob's length"
+                )))))
+            }
             Ok((_, Err(e))) | Err(e) => Some(Err(e)),
         }
     }

@@ -202,8 +202,7 @@ fn an_object_store_killed_mid_use_fails_uploads_retryably_and_no_operation_lacks
     assert_eq!(lan.store.pending_count(), pending);
     assert_eq!(lan.store.upload_queue().unwrap().len(), 2);
     assert_eq!(log(&client), before);
-    // What needs no blob still works: the first photo's thumbnail is
-    // unavailable, but pulling and the server's pages are not.
+    // What needs no blob still works: pulling (above), the server's pages.
     assert_eq!(server.get_json("/health")["status"], "ok");
 
     // 3. The store comes back on its data folder and ports: the device's
