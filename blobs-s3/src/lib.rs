@@ -21,12 +21,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
-use kiemtra_storage::{is_blob_name, BlobError, BlobStore, StorageError};
+use kiemtra_storage::{is_blob_name, read_range, BlobError, BlobReader, BlobStore, StorageError};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart};
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig,
+    WriteMultipart,
+};
 use sha2::{Digest, Sha256};
+use tokio::runtime::Handle;
 
 /// Up to this size a blob is assembled in memory and written with one PUT;
 /// beyond, it streams into a multipart upload, so memory stays bounded.
@@ -39,6 +44,8 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// Uploads of one blob by one instance are serialised; these stripes keep
 /// unrelated ones apart.
 const STRIPES: usize = 32;
+/// Existence checks (`HEAD`s) in flight at once for [`BlobStore::missing`].
+const MISSING_IN_FLIGHT: usize = 16;
 
 /// Why an S3 blob store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -153,8 +160,12 @@ struct Part {
     path: Path,
 }
 
+/// Every failure of the object store (no answer, a timeout, an error
+/// status) is one the caller retries later: nothing is known to be wrong
+/// with the blob or the request, and the device must be told to come back,
+/// not that its upload is bad.
 fn io(e: object_store::Error) -> BlobError {
-    BlobError::Storage(StorageError::Io(format!("object store: {e}")))
+    BlobError::Unavailable(format!("object store: {e}"))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -220,15 +231,8 @@ impl S3BlobStore {
         T: Send + 'static,
         F: Future<Output = Result<T, BlobError>> + Send + 'static,
     {
-        let stopped = || BlobError::Storage(StorageError::Io("the object store's runtime stopped".into()));
         let runtime = self.runtime.as_ref().ok_or_else(stopped)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            // The receiver only goes if the caller did; nobody is left to tell.
-            let _ = tx.send(fut.await);
-        });
-        // A panic in the task drops the sender: an error, not a hang.
-        rx.recv().map_err(|_| stopped())?
+        run_on(runtime.handle(), fut)
     }
 
     /// Every key the store holds, under its prefix (`blobs/…`, `partial/…/…`),
@@ -266,6 +270,81 @@ impl S3BlobStore {
             Err(BlobError::Invalid(
                 "a blob is named by 64 lowercase hex digits (its SHA-256)".into(),
             ))
+        }
+    }
+}
+
+fn stopped() -> BlobError {
+    BlobError::Storage(StorageError::Io("the object store's runtime stopped".into()))
+}
+
+/// Runs `fut` on `runtime` and waits for it on a plain channel (see
+/// [`S3BlobStore`]'s notes).
+fn run_on<T, F>(runtime: &Handle, fut: F) -> Result<T, BlobError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, BlobError>> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        // The receiver only goes if the caller did; nobody is left to tell.
+        let _ = tx.send(fut.await);
+    });
+    // A panic in the task, or a runtime shut down with the store, drops the
+    // sender: an error, not a hang.
+    rx.recv().map_err(|_| stopped())?
+}
+
+/// The body of a blob being read, pulled by [`S3Chunks`] a chunk at a time.
+type Body = BoxStream<'static, object_store::Result<Bytes>>;
+
+/// Bytes gathered per chunk handed out: the HTTP client's pieces are a few
+/// KiB, too small to cross to the calling thread one by one.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The chunks of an object being read. Each `next` polls the body on the
+/// store's runtime (its connection lives there) until a chunk is full, so
+/// at most one chunk of each read is in memory here.
+struct S3Chunks {
+    runtime: Handle,
+    /// `None` once the body ended or failed.
+    body: Option<Body>,
+    left: u64,
+}
+
+impl Iterator for S3Chunks {
+    type Item = Result<Vec<u8>, BlobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut body = self.body.take()?;
+        if self.left == 0 {
+            return None;
+        }
+        let want = READ_CHUNK.min(usize::try_from(self.left).unwrap_or(READ_CHUNK));
+        let got = run_on(&self.runtime, async move {
+            let mut chunk = Vec::with_capacity(want);
+            while chunk.len() < want {
+                match body.next().await {
+                    Some(Ok(bytes)) => chunk.extend_from_slice(&bytes),
+                    Some(Err(e)) => return Ok((body, Err(io(e)))),
+                    None => break,
+                }
+            }
+            Ok((body, Ok(chunk)))
+        });
+        match got {
+            Ok((body, Ok(chunk))) if !chunk.is_empty() && chunk.len() as u64 <= self.left => {
+                self.left -= chunk.len() as u64;
+                self.body = Some(body);
+                Some(Ok(chunk))
+            }
+            Ok((_, Ok(chunk))) => {
+                let how = if chunk.is_empty() { "short of" } else { "past" };
+                Some(Err(BlobError::Storage(StorageError::Io(format!(
+                    "the object store's body ended {how} the blob's length"
+                )))))
+            }
+            Ok((_, Err(e))) | Err(e) => Some(Err(e)),
         }
     }
 }
@@ -457,12 +536,60 @@ impl Inner {
         Ok(())
     }
 
-    async fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError> {
-        match self.store.get(&self.blob_path(hash)).await {
-            Ok(result) => Ok(Some(result.bytes().await.map_err(io)?.to_vec())),
+    /// The blob's length, the part of it read, and the body of that part.
+    async fn open(
+        &self,
+        hash: &str,
+        start: u64,
+        end: Option<u64>,
+    ) -> Result<Option<(u64, u64, u64, Body)>, BlobError> {
+        let path = self.blob_path(hash);
+        if start == 0 && end.is_none() {
+            // The whole blob: one request, whose answer says the length.
+            return match self.store.get(&path).await {
+                Ok(result) => {
+                    let len = result.meta.size;
+                    Ok(Some((len, 0, len, result.into_stream())))
+                }
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(io(e)),
+            };
+        }
+        // A part: the length first, so that a range past the end is told
+        // apart from a missing blob (S3 answers both with an error).
+        let Some(len) = self.complete_len(hash).await? else {
+            return Ok(None);
+        };
+        let (start, end) = read_range(len, start, end)?;
+        if start == end {
+            return Ok(Some((len, start, end, futures_util::stream::empty().boxed())));
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(start..end)),
+            ..Default::default()
+        };
+        match self.store.get_opts(&path, options).await {
+            Ok(result) => Ok(Some((len, start, end, result.into_stream()))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// Those of `hashes` without a complete blob, a few asked at once.
+    async fn missing(&self, hashes: Vec<String>) -> Result<Vec<String>, BlobError> {
+        let found: Vec<(String, bool)> = futures_util::stream::iter(hashes)
+            .map(|hash| async move {
+                let here = self.complete_len(&hash).await?.is_some();
+                Ok::<_, BlobError>((hash, here))
+            })
+            .buffered(MISSING_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|(_, here)| !here)
+            .map(|(h, _)| h)
+            .collect())
     }
 }
 
@@ -501,11 +628,48 @@ impl BlobStore for S3BlobStore {
         self.run(async move { inner.put_chunk(hash, offset, total, chunk).await })
     }
 
-    fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError> {
+    fn open(&self, hash: &str, start: u64, end: Option<u64>) -> Result<Option<BlobReader>, BlobError> {
         Self::check_name(hash)?;
         let inner = self.inner.clone();
         let hash = hash.to_string();
-        self.run(async move { inner.get(&hash).await })
+        let runtime = self.runtime.as_ref().ok_or_else(stopped)?.handle().clone();
+        let opened = self.run(async move { inner.open(&hash, start, end).await })?;
+        Ok(opened.map(|(len, start, end, body)| BlobReader {
+            len,
+            start,
+            end,
+            chunks: Box::new(S3Chunks {
+                runtime,
+                body: Some(body),
+                left: end - start,
+            }),
+        }))
+    }
+
+    fn names(&self) -> Result<Vec<String>, BlobError> {
+        let inner = self.inner.clone();
+        self.run(async move {
+            let root = Path::from(format!("{}blobs", inner.prefix));
+            let metas: Vec<_> = inner.store.list(Some(&root)).try_collect().await.map_err(io)?;
+            Ok(metas
+                .into_iter()
+                .filter_map(|m| {
+                    m.location
+                        .filename()
+                        .filter(|n| is_blob_name(n))
+                        .map(str::to_string)
+                })
+                .collect())
+        })
+    }
+
+    fn missing(&self, hashes: &[String]) -> Result<Vec<String>, BlobError> {
+        for hash in hashes {
+            Self::check_name(hash)?;
+        }
+        let inner = self.inner.clone();
+        let hashes = hashes.to_vec();
+        self.run(async move { inner.missing(hashes).await })
     }
 
     fn exists(&self, hash: &str) -> Result<bool, BlobError> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{bytes, sha256_hex, Seaweed};
 use kiemtra_blobs_s3::S3BlobStore;
-use kiemtra_storage::{BlobError, BlobStore, StorageError};
+use kiemtra_storage::{BlobError, BlobStore};
 
 /// Uploads `data[from..to]` as `hash` in chunks of `chunk` bytes; the
 /// result of the last call.
@@ -41,7 +41,7 @@ fn keys_under(store: &S3BlobStore, prefix: &str) -> Vec<String> {
 
 fn assert_retryable(r: Result<(u64, bool), BlobError>) {
     match r {
-        Err(BlobError::Storage(StorageError::Io(_))) => {}
+        Err(BlobError::Unavailable(_)) => {}
         other => panic!("expected a retryable storage failure, got {other:?}"),
     }
 }
@@ -199,10 +199,7 @@ fn a_killed_store_fails_retryably_and_nothing_is_half_visible_after_its_restart(
     // Every call is an error to retry, none a verdict on the upload.
     assert_retryable(store.put_chunk(&hash, 400_000, 500_000, &data[400_000..]));
     assert_retryable(store.status(&hash));
-    assert!(matches!(
-        store.get(&hash),
-        Err(BlobError::Storage(StorageError::Io(_)))
-    ));
+    assert!(matches!(store.get(&hash), Err(BlobError::Unavailable(_))));
     weed.stop();
 
     // Same data, same ports: the store as it was; the same client reconnects.
@@ -246,7 +243,7 @@ fn a_store_killed_while_a_blob_is_assembled_shows_all_of_it_or_nothing() {
     eprintln!("the last chunk, cut by the kill: {result:?}");
     match result {
         Ok(done) => assert_eq!(done, (data.len() as u64, true)),
-        Err(BlobError::Storage(StorageError::Io(_))) => {
+        Err(BlobError::Unavailable(_)) => {
             // Not finished: nothing visible, and the staged chunks still there.
             assert_eq!(store.get(&hash).unwrap(), None);
             assert!(keys_under(&store, "blobs/").is_empty());

@@ -119,6 +119,21 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// The blobs (SHA-256 hex) the operation refers to and whose bytes the
+    /// server must hold before it accepts the operation: a photo's image and
+    /// thumbnail.
+    pub fn blobs(&self) -> Vec<String> {
+        let photos: &[PhotoRecord] = match self {
+            Payload::AddPhoto { photo, .. } => std::slice::from_ref(photo),
+            Payload::ReportRemediation { photos, .. } => photos,
+            _ => &[],
+        };
+        photos
+            .iter()
+            .flat_map(|p| [p.image.sha256.clone(), p.thumbnail.sha256.clone()])
+            .collect()
+    }
+
     /// The inspection the operation changes, if any.
     pub fn inspection(&self) -> Option<InspectionId> {
         match self {

@@ -46,7 +46,7 @@ impl From<kiemtra_core::sync::SyncError> for KiemtraError {
             S::Network(_) => Self::Network { reason },
             S::Auth(_) => Self::Auth { reason },
             S::Refused(_) => Self::NotAllowed { reason },
-            S::Server(_) | S::Protocol(_) => Self::Server { reason },
+            S::Server(_) | S::Protocol(_) | S::BlobsMissing(_) => Self::Server { reason },
             S::Config(_) => Self::InvalidInput { reason },
             S::Key(_) => Self::Storage { reason },
             S::Cancelled => Self::Cancelled { reason },

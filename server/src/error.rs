@@ -1,7 +1,8 @@
 //! The server's one error type, and how it answers HTTP requests: a status
 //! and a JSON body `{"error": "<message>", "code": "<machine-readable>"}`.
 
-use axum::http::StatusCode;
+use axum::http::header::{CONTENT_RANGE, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -47,6 +48,17 @@ pub enum ServerError {
     HashMismatch,
     #[error("the server is shutting down")]
     Unavailable,
+    /// The object store holding the blobs does not answer: the upload (or
+    /// the push that refers to blobs) is to be retried later.
+    #[error("the blob store is unavailable; try again later")]
+    BlobStoreUnavailable(String),
+    /// Operations refer to blobs the server does not hold yet: upload them,
+    /// then push again. Nothing of the push was accepted.
+    #[error("the operations refer to {} blob(s) the server does not hold; upload them and push again", .0.len())]
+    BlobsMissing(Vec<String>),
+    /// A download's `Range` starts past the end of a blob of `len` bytes.
+    #[error("the range starts past the end of the blob's {len} bytes")]
+    RangeNotSatisfiable { len: u64 },
 }
 
 impl ServerError {
@@ -68,9 +80,10 @@ impl ServerError {
         match self {
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServerError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ServerError::Conflict(_) | ServerError::Taken { .. } | ServerError::UploadOffset { .. } => {
-                StatusCode::CONFLICT
-            }
+            ServerError::Conflict(_)
+            | ServerError::Taken { .. }
+            | ServerError::UploadOffset { .. }
+            | ServerError::BlobsMissing(_) => StatusCode::CONFLICT,
             ServerError::Invalid(_)
             | ServerError::BadQuery(_)
             | ServerError::BadBody { .. }
@@ -80,7 +93,10 @@ impl ServerError {
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::TooLarge { .. } | ServerError::TooManyOps { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            ServerError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::Unavailable | ServerError::BlobStoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ServerError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
         }
     }
 
@@ -101,6 +117,9 @@ impl ServerError {
             ServerError::UploadOffset { .. } => "offset_mismatch",
             ServerError::HashMismatch => "hash_mismatch",
             ServerError::Unavailable => "unavailable",
+            ServerError::BlobStoreUnavailable(_) => "blob_store_unavailable",
+            ServerError::BlobsMissing(_) => "blob_missing",
+            ServerError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
         }
     }
 }
@@ -152,6 +171,8 @@ impl From<BlobError> for ServerError {
             BlobError::Offset { received } => Self::UploadOffset { received },
             BlobError::HashMismatch => Self::HashMismatch,
             BlobError::Invalid(m) => Self::Invalid(m),
+            BlobError::Range { len } => Self::RangeNotSatisfiable { len },
+            BlobError::Unavailable(m) => Self::BlobStoreUnavailable(m),
             BlobError::Storage(s) => s.into(),
         }
     }
@@ -173,7 +194,8 @@ impl IntoResponse for ServerError {
         // log above, not for the client.
         let message = if status.is_server_error() {
             match self {
-                ServerError::Unavailable => self.to_string(),
+                // Says what to do (come back later); the cause is logged.
+                ServerError::Unavailable | ServerError::BlobStoreUnavailable(_) => self.to_string(),
                 ServerError::StorageUnavailable(_) => {
                     "the server's storage is unavailable for a moment; nothing was done, try again"
                         .to_string()
@@ -184,15 +206,27 @@ impl IntoResponse for ServerError {
             public_message(&self.to_string())
         };
         let mut body = serde_json::json!({ "error": message, "code": self.code() });
-        if let ServerError::UploadOffset { received } = self {
-            body["received"] = received.into();
+        match &self {
+            ServerError::UploadOffset { received } => body["received"] = (*received).into(),
+            ServerError::BlobsMissing(missing) => body["missing"] = missing.clone().into(),
+            _ => {}
         }
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("2"),
-            );
+        let headers = response.headers_mut();
+        match self {
+            ServerError::BlobStoreUnavailable(_) => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
+            }
+            ServerError::RangeNotSatisfiable { len } => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                    headers.insert(CONTENT_RANGE, v);
+                }
+            }
+            // The storage, a moment away (a database restart, the writer busy).
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+            }
+            _ => {}
         }
         response
     }

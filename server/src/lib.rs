@@ -11,6 +11,7 @@
 //! - `server_key`: the server's certificate-signing key.
 //! - `cbor`: CBOR bodies in and out.
 //! - `admin`, `csv_import`, `accident_import`: the admin CLI.
+//! - `blob_copy`: `blobs copy`, every blob of one store into another (backups, restores).
 //! - `demo`: demo data for `serve --demo`.
 //! - `portal`: the establishments' portal (access code, violations, remediation, accident declaration).
 //! - `overview`: the inspectorate's overview, targets, exports and accident register.
@@ -27,6 +28,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod blob_copy;
 pub mod cbor;
 pub mod charts;
 pub mod commit;

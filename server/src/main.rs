@@ -113,6 +113,26 @@ enum Command {
     /// Verifies signed minutes offline: a bundle file or a PDF with the
     /// bundle attached. Exit status 0 when valid, 1 when not.
     Verify { file: PathBuf },
+    /// The blob stores: copy every blob of one into another (a backup of the
+    /// bucket, a restore into a new one; docs/backup.md).
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Copies every complete blob of FROM that TO lacks, each checked
+    /// against its hash at TO; a copy cut short resumes. A store is
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL` (the key pair in AWS_ACCESS_KEY_ID
+    /// and AWS_SECRET_ACCESS_KEY) or a folder (created if missing).
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -141,15 +161,10 @@ fn main() -> ExitCode {
 fn open_s3_blobs(
     address: &str,
 ) -> Result<std::sync::Arc<dyn kiemtra_server::storage::BlobStore>, Box<dyn std::error::Error>> {
-    use kiemtra_server::storage::BlobStore;
-    let config = kiemtra_blobs_s3::S3Config::from_url(address)?;
-    let store = kiemtra_blobs_s3::S3BlobStore::open(&config)?;
-    // The empty blob's name: any well-formed name would do.
-    const PROBE: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-    store
-        .status(PROBE)
-        .map_err(|e| format!("the blob store {address} does not answer: {e}"))?;
-    Ok(std::sync::Arc::new(store))
+    if !address.starts_with("s3://") {
+        return Err(format!("--blob-store takes s3://BUCKET…, not {address:?}").into());
+    }
+    Ok(kiemtra_server::blob_copy::open_address(address)?)
 }
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
@@ -276,6 +291,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Verify { file } => {
             verify(&file);
+            Ok(())
+        }
+        Command::Blobs {
+            command: BlobsCommand::Copy { from, to },
+        } => {
+            use kiemtra_server::blob_copy::{copy_all, open_address};
+            let report = copy_all(&*open_address(&from)?, &*open_address(&to)?)?;
+            println!("{report}");
             Ok(())
         }
     }

@@ -28,6 +28,8 @@ macro_rules! blob_store_conformance {
             a_complete_blob_takes_no_more_bytes,
             malformed_names_and_chunks_past_the_total_are_invalid,
             concurrent_uploads_of_different_blobs,
+            a_blob_is_read_in_chunks_and_in_ranges,
+            missing_names_what_is_not_complete,
         );
     };
     (@tests $harness:expr; $($check:ident),* $(,)?) => {
@@ -215,4 +217,104 @@ pub fn concurrent_uploads_of_different_blobs(h: &dyn BlobHarness) {
     for data in &blobs {
         assert_eq!(store.get(&sha256_hex(data)).unwrap().as_deref(), Some(&data[..]));
     }
+}
+
+/// The chunks of `reader`, checked against its range; their sizes.
+fn drain(reader: crate::BlobReader) -> (Vec<u8>, Vec<usize>) {
+    let (start, end) = (reader.start, reader.end);
+    let mut bytes = Vec::new();
+    let mut sizes = Vec::new();
+    for chunk in reader.chunks {
+        let chunk = chunk.expect("a chunk is read");
+        sizes.push(chunk.len());
+        bytes.extend_from_slice(&chunk);
+    }
+    assert_eq!(bytes.len() as u64, end - start, "the chunks hold the range");
+    (bytes, sizes)
+}
+
+pub fn a_blob_is_read_in_chunks_and_in_ranges(h: &dyn BlobHarness) {
+    let store = h.open();
+    let data = test_bytes(1_500_000, 20);
+    let hash = sha256_hex(&data);
+    assert!(store.open(&hash, 0, None).unwrap().is_none());
+    upload(&*store, &hash, &data, 0, 700_000, 350_000);
+    // Half uploaded is not there to read.
+    assert!(store.open(&hash, 0, None).unwrap().is_none());
+    upload(&*store, &hash, &data, 700_000, data.len(), 400_000);
+
+    let whole = store.open(&hash, 0, None).unwrap().expect("the blob");
+    assert_eq!((whole.len, whole.start, whole.end), (1_500_000, 0, 1_500_000));
+    let (bytes, sizes) = drain(whole);
+    assert_eq!(bytes, data);
+    // Streamed: many bounded chunks, never the blob at once.
+    assert!(sizes.len() >= 4, "{} chunks", sizes.len());
+    assert!(sizes.iter().all(|&n| n > 0 && n <= 1024 * 1024), "{sizes:?}");
+
+    for (start, end, expect) in [
+        (100u64, Some(5_000u64), 100..5_000usize),
+        (1_000_000, None, 1_000_000..1_500_000),
+        // An end past the blob's end reads to the end.
+        (1_499_990, Some(9_999_999), 1_499_990..1_500_000),
+        (1_500_000, None, 1_500_000..1_500_000),
+        (7, Some(7), 7..7),
+    ] {
+        let r = store.open(&hash, start, end).unwrap().expect("the blob");
+        assert_eq!(r.len, 1_500_000);
+        assert_eq!((r.start, r.end), (expect.start as u64, expect.end as u64));
+        assert_eq!(drain(r).0, &data[expect], "{start}..{end:?}");
+    }
+    assert!(
+        matches!(
+            store.open(&hash, 1_500_001, None),
+            Err(BlobError::Range { len: 1_500_000 })
+        ),
+        "a start past the end"
+    );
+    assert!(matches!(
+        store.open("NOT-A-HASH", 0, None),
+        Err(BlobError::Invalid(_))
+    ));
+    // `get` is the whole read.
+    assert_eq!(store.get(&hash).unwrap().as_deref(), Some(&data[..]));
+    // Reads at once, each a stream of its own.
+    std::thread::scope(|s| {
+        for i in 0..4u64 {
+            let store = store.clone();
+            let (hash, data) = (&hash, &data);
+            s.spawn(move || {
+                let from = i * 300_000;
+                let r = store.open(hash, from, None).unwrap().expect("the blob");
+                assert_eq!(drain(r).0, &data[from as usize..]);
+            });
+        }
+    });
+}
+
+/// `missing` and `names` tell complete blobs from unfinished and absent ones.
+pub fn missing_names_what_is_not_complete(h: &dyn BlobHarness) {
+    let store = h.open();
+    let here = test_bytes(10_000, 30);
+    let partial = test_bytes(10_000, 31);
+    let absent = test_bytes(10_000, 32);
+    upload(&*store, &sha256_hex(&here), &here, 0, here.len(), 10_000);
+    upload(&*store, &sha256_hex(&partial), &partial, 0, 5_000, 5_000);
+    let names: Vec<String> = [&absent, &here, &partial].iter().map(|d| sha256_hex(d)).collect();
+    assert_eq!(
+        store.missing(&names).unwrap(),
+        vec![names[0].clone(), names[2].clone()]
+    );
+    assert_eq!(store.missing(&[]).unwrap(), Vec::<String>::new());
+    // Listed: the complete blob, not the unfinished upload.
+    let listed = store.names().unwrap();
+    assert!(listed.contains(&names[1]), "{listed:?}");
+    assert!(
+        !listed.contains(&names[0]) && !listed.contains(&names[2]),
+        "{listed:?}"
+    );
+    assert!(listed.iter().all(|n| crate::is_blob_name(n)), "{listed:?}");
+    assert!(matches!(
+        store.missing(&["bad".to_string()]),
+        Err(BlobError::Invalid(_))
+    ));
 }

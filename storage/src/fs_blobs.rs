@@ -3,14 +3,14 @@
 //! length is how far the upload got, so it resumes there, even after a crash.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use kiemtra_core::durable::sync_dir;
 use sha2::{Digest, Sha256};
 
-use super::{BlobError, BlobStore, StorageError};
+use super::{read_range, BlobError, BlobReader, BlobStore, StorageError};
 
 /// Uploads of one blob are serialised; these stripes keep unrelated ones apart.
 const STRIPES: usize = 32;
@@ -136,12 +136,72 @@ impl BlobStore for FsBlobStore {
         Ok((total, true))
     }
 
-    fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError> {
+    fn names(&self) -> Result<Vec<String>, BlobError> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            // Complete blobs only: `partial/` is a folder, anything else
+            // (an editor's leftovers) is not named by a hash.
+            if let Some(name) = entry.file_name().to_str().filter(|n| super::is_blob_name(n)) {
+                if entry.file_type()?.is_file() {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    fn open(&self, hash: &str, start: u64, end: Option<u64>) -> Result<Option<BlobReader>, BlobError> {
         Self::check_name(hash)?;
-        match std::fs::read(self.dir.join(hash)) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+        // A complete blob is never rewritten (only renamed into place
+        // whole), so the open file holds its bytes for as long as it is read.
+        let mut file = match File::open(self.dir.join(hash)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let len = file.metadata()?.len();
+        let (start, end) = read_range(len, start, end)?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(Some(BlobReader {
+            len,
+            start,
+            end,
+            chunks: Box::new(FileChunks {
+                file,
+                left: end - start,
+            }),
+        }))
+    }
+}
+
+/// Bytes read per chunk of a download.
+const READ_CHUNK: u64 = 64 * 1024;
+
+/// What is `left` of a read, in chunks of [`READ_CHUNK`].
+struct FileChunks {
+    file: File,
+    left: u64,
+}
+
+impl Iterator for FileChunks {
+    type Item = Result<Vec<u8>, BlobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; READ_CHUNK.min(self.left) as usize];
+        match self.file.read_exact(&mut buf) {
+            Ok(()) => {
+                self.left -= buf.len() as u64;
+                Some(Ok(buf))
+            }
+            Err(e) => {
+                // One error ends the read: nothing after it could be trusted.
+                self.left = 0;
+                Some(Err(e.into()))
+            }
         }
     }
 }

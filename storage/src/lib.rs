@@ -206,6 +206,13 @@ pub enum BlobError {
     HashMismatch,
     #[error("{0}")]
     Invalid(String),
+    /// A read that starts past the end of a blob of `len` bytes.
+    #[error("the blob has {len} bytes; the range starts past its end")]
+    Range { len: u64 },
+    /// The blob store could not be reached (an object store that does not
+    /// answer): nothing is known about the blob; try again later.
+    #[error("the blob store is unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -232,11 +239,93 @@ pub trait BlobStore: Send + Sync + 'static {
     /// content's hash is checked and the blob moved into place atomically.
     /// A complete blob takes no more bytes: the call returns complete.
     fn put_chunk(&self, hash: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<(u64, bool), BlobError>;
-    /// The content of a complete blob, or `None`.
-    fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Reads bytes `start..end` (`end` past the blob's end, or `None`: to
+    /// its end) of a complete blob, a chunk at a time, or `None` if there is
+    /// no complete blob of that name. A `start` past the end is
+    /// [`BlobError::Range`] (a `start` equal to the length reads nothing).
+    /// Downloads go through here so that a server serving many photos at
+    /// once holds a few chunks of each, never whole blobs.
+    fn open(&self, hash: &str, start: u64, end: Option<u64>) -> Result<Option<BlobReader>, BlobError>;
+    /// The whole content of a complete blob, or `None`: only for callers that
+    /// need all of the bytes at once anyway (decoding a photo for the portal,
+    /// bundling minutes), never to serve a download.
+    fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        match self.open(hash, 0, None)? {
+            Some(reader) => reader.read_all().map(Some),
+            None => Ok(None),
+        }
+    }
     fn exists(&self, hash: &str) -> Result<bool, BlobError> {
         Ok(self.status(hash)?.1)
     }
+    /// The names of every complete blob, in no set order (for backups and
+    /// checks: unfinished uploads are not listed).
+    fn names(&self) -> Result<Vec<String>, BlobError>;
+    /// Those of `hashes` that are not complete blobs here, in their order.
+    /// A store with slow round trips (S3) asks about several at once.
+    fn missing(&self, hashes: &[String]) -> Result<Vec<String>, BlobError> {
+        let mut missing = Vec::new();
+        for hash in hashes {
+            if !self.exists(hash)? {
+                missing.push(hash.clone());
+            }
+        }
+        Ok(missing)
+    }
+}
+
+/// The chunks of a read, in order; each is a few tens of KiB at most.
+pub type BlobChunks = Box<dyn Iterator<Item = Result<Vec<u8>, BlobError>> + Send>;
+
+/// A complete blob opened by [`BlobStore::open`]: where the read lies in
+/// it, and its bytes, pulled a chunk at a time (from a blocking thread: a
+/// chunk may wait for the disk or the network).
+pub struct BlobReader {
+    /// The whole blob's length.
+    pub len: u64,
+    /// The first byte read.
+    pub start: u64,
+    /// Past the last byte read: `start..end` is what the chunks hold.
+    pub end: u64,
+    pub chunks: BlobChunks,
+}
+
+impl BlobReader {
+    /// The bytes of the read, all in memory.
+    pub fn read_all(self) -> Result<Vec<u8>, BlobError> {
+        let mut out = Vec::with_capacity(usize::try_from(self.end - self.start).unwrap_or(0));
+        for chunk in self.chunks {
+            out.extend_from_slice(&chunk?);
+        }
+        if out.len() as u64 != self.end - self.start {
+            return Err(BlobError::Storage(StorageError::Io(format!(
+                "the blob store gave {} bytes for a read of {}",
+                out.len(),
+                self.end - self.start
+            ))));
+        }
+        Ok(out)
+    }
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader")
+            .field("len", &self.len)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part `start..end` of a blob of `len` bytes that a read covers:
+/// `end` is clamped to `len`, a `start` past `len` is [`BlobError::Range`].
+pub fn read_range(len: u64, start: u64, end: Option<u64>) -> Result<(u64, u64), BlobError> {
+    if start > len {
+        return Err(BlobError::Range { len });
+    }
+    let end = end.map_or(len, |e| e.min(len)).max(start);
+    Ok((start, end))
 }
 
 /// Whether `s` is a blob name: 64 lowercase hex digits.

@@ -90,6 +90,11 @@ impl Server {
         }
     }
 
+    /// The server process's id (to read its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

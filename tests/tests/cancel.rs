@@ -92,20 +92,26 @@ fn a_sync_cancelled_at_any_step_keeps_what_it_did_and_the_next_resumes() {
         other => panic!("not cancelled: {other:?}"),
     };
 
-    // After the first push batch: that batch is recorded, the rest still pending.
-    cancelled(&CancelWhen::new(|p| {
-        p.phase == SyncPhase::Pushing && p.ops_done > 0
-    }));
-    assert_eq!(lan.store.pending_count(), pending - sync::engine::PUSH_BATCH);
-    // After the first uploaded blob: the push is done, five blobs wait.
+    // Photos go first (the server takes no operation before its photos).
+    // After the first uploaded blob: five blobs wait, every operation too.
     cancelled(&CancelWhen::new(|p| {
         p.phase == SyncPhase::UploadingPhotos && p.photos_done == 1
     }));
-    assert_eq!(lan.store.pending_count(), 0);
+    assert_eq!(lan.store.pending_count(), pending);
     assert_eq!(lan.store.upload_queue().unwrap().len(), 5);
-    // The next sync resumes: nothing pushed again, the five blobs go up.
+    // After the first push batch: the blobs are up, that batch is recorded,
+    // the rest still pending.
+    cancelled(&CancelWhen::new(|p| {
+        p.phase == SyncPhase::Pushing && p.ops_done > 0
+    }));
+    assert_eq!(lan.store.upload_queue().unwrap().len(), 0);
+    assert_eq!(lan.store.pending_count(), pending - sync::engine::PUSH_BATCH);
+    // The next sync resumes: no blob again, the rest of the operations go.
     let report = sync::sync(&lan.store, &client, &sync::NoProgress).unwrap();
-    assert_eq!((report.pushed, report.photos_uploaded), (0, 5));
+    assert_eq!(
+        (report.pushed, report.photos_uploaded),
+        ((pending - sync::engine::PUSH_BATCH) as u64, 0)
+    );
 
     // A colleague's sync cancelled as its pull begins has applied nothing; the next pulls everything.
     let minh = Phone::enrolled(&server, &minh_code, "Minh");

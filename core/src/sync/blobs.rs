@@ -22,26 +22,55 @@ pub fn upload_all(
     let mut done = 0;
     progress(done, total);
     for sha in queue {
-        let bytes = store.blob(&sha)?;
-        let total_len = bytes.len() as u64;
-        // Ask the server where it stands: a dropped upload resumes there.
-        let mut status = client.upload_status(&sha)?;
-        while !status.complete {
-            if cancelled() {
-                return Err(SyncError::Cancelled);
-            }
-            let start = usize::try_from(status.received)
-                .ok()
-                .filter(|s| *s <= bytes.len())
-                .ok_or_else(|| SyncError::Protocol("the server holds more bytes than the blob has".into()))?;
-            let end = (start + CHUNK).min(bytes.len());
-            status = client.upload_chunk(&sha, status.received, total_len, bytes[start..end].to_vec())?;
-        }
-        store.mark_uploaded(&sha)?;
+        upload_one(store, client, &sha, cancelled)?;
         done += 1;
         progress(done, total);
     }
     Ok(done)
+}
+
+/// Uploads the blobs a push was answered `blob_missing` for, queued or not
+/// (a server restored from an older bucket lacks blobs this device already
+/// sent). A blob this device does not hold cannot be sent: the error stays.
+pub fn upload_missing(
+    store: &Store,
+    client: &SyncClient,
+    missing: &[String],
+    cancelled: &dyn Fn() -> bool,
+) -> Result<u64, SyncError> {
+    if missing.is_empty() || !missing.iter().all(|sha| store.has_blob(sha).unwrap_or(false)) {
+        return Err(SyncError::BlobsMissing(missing.to_vec()));
+    }
+    for sha in missing {
+        upload_one(store, client, sha, cancelled)?;
+    }
+    Ok(missing.len() as u64)
+}
+
+/// Uploads one blob from where the server stands, then takes it off the queue.
+fn upload_one(
+    store: &Store,
+    client: &SyncClient,
+    sha: &str,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), SyncError> {
+    let bytes = store.blob(sha)?;
+    let total_len = bytes.len() as u64;
+    // Ask the server where it stands: a dropped upload resumes there.
+    let mut status = client.upload_status(sha)?;
+    while !status.complete {
+        if cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        let start = usize::try_from(status.received)
+            .ok()
+            .filter(|s| *s <= bytes.len())
+            .ok_or_else(|| SyncError::Protocol("the server holds more bytes than the blob has".into()))?;
+        let end = (start + CHUNK).min(bytes.len());
+        status = client.upload_chunk(sha, status.received, total_len, bytes[start..end].to_vec())?;
+    }
+    store.mark_uploaded(sha)?;
+    Ok(())
 }
 
 /// Fetches a colleague's photos of an inspection that this device lacks:

@@ -140,6 +140,19 @@ impl SyncClient {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<HttpResponse, SyncError> {
+        self.signed_with(method, path_and_query, body, content_type, &[])
+    }
+
+    /// [`Self::signed`] with more headers, outside what the signature covers
+    /// (a download's `Range`).
+    fn signed_with(
+        &self,
+        method: &'static str,
+        path_and_query: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        extra: &[(&str, String)],
+    ) -> Result<HttpResponse, SyncError> {
         let body_hash: [u8; 32] = Sha256::digest(&body).into();
         let mut renew = false;
         loop {
@@ -157,12 +170,15 @@ impl SyncClient {
             let response = self.transport.send(HttpRequest {
                 method,
                 url: self.url(path_and_query),
-                headers: vec![
+                headers: [
                     ("authorization".into(), format!("Bearer {token}")),
                     (HEADER_NONCE.into(), nonce),
                     (HEADER_SIGNATURE.into(), hex::encode(signature)),
                     ("content-type".into(), content_type.into()),
-                ],
+                ]
+                .into_iter()
+                .chain(extra.iter().map(|(k, v)| (k.to_string(), v.clone())))
+                .collect(),
                 body: body.clone(),
             })?;
             if response.status == 401 && !renew {
@@ -223,6 +239,27 @@ impl SyncClient {
             .signed("GET", &format!("/api/v1/blobs/{sha256_hex}"), Vec::new(), CBOR)?
             .body)
     }
+
+    /// The bytes of a blob from `offset` on (`Range: bytes=OFFSET-`): how a
+    /// download cut short resumes without fetching again what it holds.
+    pub fn download_from(&self, sha256_hex: &str, offset: u64) -> Result<Vec<u8>, SyncError> {
+        let response = self.signed_with(
+            "GET",
+            &format!("/api/v1/blobs/{sha256_hex}"),
+            Vec::new(),
+            CBOR,
+            &[("range", format!("bytes={offset}-"))],
+        )?;
+        // 200 is a server that sends the whole blob whatever the range.
+        match response.status {
+            206 => Ok(response.body),
+            _ => Ok(response
+                .body
+                .get(usize::try_from(offset).unwrap_or(usize::MAX)..)
+                .unwrap_or_default()
+                .to_vec()),
+        }
+    }
 }
 
 /// Checks a server certificate's signature and returns its body.
@@ -246,9 +283,18 @@ pub fn verify_certificate(
 }
 
 fn check(response: HttpResponse) -> Result<HttpResponse, SyncError> {
+    let json = || serde_json::from_slice::<serde_json::Value>(&response.body).ok();
+    if response.status == 409 {
+        if let Some(v) = json().filter(|v| v["code"] == "blob_missing") {
+            let missing = v["missing"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            return Err(SyncError::BlobsMissing(missing));
+        }
+    }
     let message = || {
-        serde_json::from_slice::<serde_json::Value>(&response.body)
-            .ok()
+        json()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
             .unwrap_or_else(|| {
                 String::from_utf8_lossy(&response.body)

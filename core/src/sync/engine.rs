@@ -1,4 +1,4 @@
-//! One sync: push pending operations, upload photos, pull what is new.
+//! One sync: upload photos, push pending operations, pull what is new.
 //!
 //! Every step is durable on both sides before the next begins, so a sync
 //! cut anywhere (network, server, battery) is resumed by the next one:
@@ -17,6 +17,7 @@ pub const PULL_PAGE: u32 = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncPhase {
     Pushing,
+    /// The first phase: the server takes no operation before the photos it refers to.
     UploadingPhotos,
     Pulling,
     Done,
@@ -78,7 +79,7 @@ pub fn sync(
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let mut progress = SyncProgress {
-        phase: SyncPhase::Pushing,
+        phase: SyncPhase::UploadingPhotos,
         ops_done: 0,
         ops_total: store.pending_count() as u64,
         photos_done: 0,
@@ -87,6 +88,23 @@ pub fn sync(
     };
     observer.on_progress(progress);
 
+    // Photos before the operations that refer to them: the server accepts
+    // no operation whose blobs it does not hold (a photo it could never
+    // show), so a push of them before their upload would only be refused.
+    super::blobs::upload_all(
+        store,
+        client,
+        &mut |done, total| {
+            progress.photos_done = done;
+            progress.photos_total = total;
+            observer.on_progress(progress);
+        },
+        &|| observer.cancelled(),
+    )
+    .map(|n| report.photos_uploaded = n)?;
+
+    progress.phase = SyncPhase::Pushing;
+    observer.on_progress(progress);
     loop {
         check(observer)?;
         let batch = store.pending_batch(PUSH_BATCH)?;
@@ -94,7 +112,16 @@ pub fn sync(
             break;
         }
         let codes = store.access_codes_for(&batch)?;
-        let response = client.push(&batch, &codes)?;
+        let response = match client.push(&batch, &codes) {
+            // A photo taken while this sync ran, or a server that lost
+            // blobs this device sent before: send them, then push again, once.
+            Err(SyncError::BlobsMissing(missing)) => {
+                report.photos_uploaded +=
+                    super::blobs::upload_missing(store, client, &missing, &|| observer.cancelled())?;
+                client.push(&batch, &codes)?
+            }
+            other => other?,
+        };
         store.record_push_results(&batch, &response.results)?;
         for r in &response.results {
             match r.outcome {
@@ -107,20 +134,6 @@ pub fn sync(
         progress.ops_total = progress.ops_total.max(progress.ops_done);
         observer.on_progress(progress);
     }
-
-    progress.phase = SyncPhase::UploadingPhotos;
-    observer.on_progress(progress);
-    super::blobs::upload_all(
-        store,
-        client,
-        &mut |done, total| {
-            progress.photos_done = done;
-            progress.photos_total = total;
-            observer.on_progress(progress);
-        },
-        &|| observer.cancelled(),
-    )
-    .map(|n| report.photos_uploaded = n)?;
 
     progress.phase = SyncPhase::Pulling;
     observer.on_progress(progress);

@@ -17,6 +17,10 @@ pub enum SyncError {
     /// The server failed; retry later.
     #[error("server error: {0}")]
     Server(String),
+    /// Pushed operations refer to blobs (these SHA-256 names) the server
+    /// does not hold: it accepted none of the push. Upload them, push again.
+    #[error("the server does not hold {} blob(s) the operations refer to", .0.len())]
+    BlobsMissing(Vec<String>),
     /// The server answered something this client cannot read.
     #[error("protocol: {0}")]
     Protocol(String),

@@ -12,7 +12,7 @@ use crate::cbor::{decode, Cbor};
 use crate::db::Read;
 use crate::error::ServerError;
 use crate::query::Query;
-use crate::storage::Scope;
+use crate::storage::{is_blob_name, Scope};
 
 #[tracing::instrument(skip_all, fields(device = %signed.principal.device))]
 pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<PushResponse>, ServerError> {
@@ -21,6 +21,27 @@ pub async fn push(State(state): State<AppState>, signed: Signed) -> Result<Cbor<
         return Err(ServerError::TooManyOps {
             max: state.limits.max_push_ops,
         });
+    }
+    // No operation may refer to a blob the server does not hold (a photo
+    // nobody could ever see): the device uploads its photos first, and a
+    // push that comes before them is refused whole, nothing of it taken, so
+    // that the device uploads and pushes again. Checked before the writer,
+    // and safe to be: a stored blob is never deleted. Malformed names are
+    // left to the writer's checks of each operation.
+    let mut blobs: Vec<String> = req
+        .ops
+        .iter()
+        .flat_map(|op| op.payload.blobs())
+        .filter(|h| is_blob_name(h))
+        .collect();
+    blobs.sort();
+    blobs.dedup();
+    if !blobs.is_empty() {
+        let store = state.blobs.clone();
+        let missing = tokio::task::spawn_blocking(move || store.missing(&blobs)).await??;
+        if !missing.is_empty() {
+            return Err(ServerError::BlobsMissing(missing));
+        }
     }
     let who = signed.principal;
     let n = req.ops.len();
