@@ -4,6 +4,7 @@
 pub mod field;
 pub mod inspectorate;
 pub mod seaweedfs;
+pub mod staff_browser;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

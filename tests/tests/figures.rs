@@ -170,9 +170,127 @@ fn assert_targets_agree(server: &Server, token: &str) {
     assert_eq!(kept, from_records);
 }
 
+/// The `(target, unit, numerator, denominator)` rows of an overview page's
+/// target tables (`<tr data-target=… data-unit=…>`), the totals' `unit` being `total`.
+fn target_rows(page: &str) -> Vec<(String, String, u64, u64)> {
+    let attr = |s: &str, name: &str| -> String {
+        let start = s.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        s[start..start + s[start..].find('"').unwrap()].to_string()
+    };
+    page.split("<tr data-target=")
+        .skip(1)
+        .map(|row| {
+            let row = &row[..row.find("</tr>").unwrap()];
+            let row = format!("data-target={row}");
+            let cells: Vec<u64> = row
+                .split("class=\"num\">")
+                .skip(1)
+                .take(2)
+                .map(|c| c[..c.find('<').unwrap()].parse().unwrap())
+                .collect();
+            (
+                attr(&row, "data-target"),
+                attr(&row, "data-unit"),
+                cells[0],
+                cells[1],
+            )
+        })
+        .collect()
+}
+
+/// An attribute's text: the page escapes `&` and may write characters as
+/// numeric references (`&#61;`).
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find(';').map(|e| at + e).unwrap();
+        let entity = &rest[at + 1..end];
+        out.push(match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            _ => char::from_u32(entity.trim_start_matches('#').parse().unwrap()).unwrap(),
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The overview of 2025 page by page of units: each page shows at most
+/// `UNITS_PER_PAGE` units, the pages together show every unit of
+/// targets.csv's 2025 rows exactly once with the same figures, and each
+/// page's total row is the sum over every unit.
+fn assert_unit_pages_cover_every_unit(server: &Server, token: &str) {
+    use kiemtra_server::overview::pages::UNITS_PER_PAGE;
+    let csv = get(server, token, "/admin/targets.csv");
+    let expected: std::collections::BTreeSet<(String, String, u64, u64)> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[1] == "2025")
+        .map(|c| {
+            (
+                c[0].to_string(),
+                c[2].to_string(),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect();
+    let mut totals: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for (target, _, n, d) in &expected {
+        let t = totals.entry(target.clone()).or_default();
+        t.0 += n;
+        t.1 += d;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = Some("/admin?year=2025".to_string());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let page = get(server, token, &path);
+        pages += 1;
+        let mut units = std::collections::BTreeSet::new();
+        for (target, unit, n, d) in target_rows(&page) {
+            if unit == "total" {
+                assert_eq!(
+                    totals.get(&target).copied().unwrap_or_default(),
+                    (n, d),
+                    "target {target}'s total on {path}"
+                );
+            } else {
+                units.insert(unit.clone());
+                let row = (target, unit, n, d);
+                assert!(seen.insert(row.clone()), "{row:?} again on {path}");
+            }
+        }
+        assert!(units.len() <= UNITS_PER_PAGE, "{} units on {path}", units.len());
+        next = page
+            .split("rel=\"next\"")
+            .next()
+            .filter(|_| page.contains("rel=\"next\""))
+            .and_then(|before| before.rsplit("href=\"").next())
+            .map(|href| {
+                let href = unescape(&href[..href.find('"').unwrap()]);
+                href.split('#').next().unwrap_or(&href).to_string()
+            });
+        assert!(pages < 100, "the pages do not end");
+    }
+    assert!(pages > 1, "the generated units fill more than one page");
+    assert_eq!(
+        seen, expected,
+        "the pages together show targets.csv's figures of 2025"
+    );
+}
+
 fn on_the_server(dir: &Path, extra: &[&str], token: &str, store: impl Fn() -> Arc<dyn Storage>) {
     let server = Server::start(dir, extra);
     assert_targets_agree(&server, token);
+    assert_unit_pages_cover_every_unit(&server, token);
     server.stop();
     assert_eq!(verify(&*store()), Ok(()), "after the server's start-up");
 }

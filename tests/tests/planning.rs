@@ -147,3 +147,154 @@ fn establishments_are_ranked_by_a_score_explained_factor_by_factor() {
     assert_eq!(viewer("/admin/planning").0, 403);
     assert_eq!(viewer(&format!("/admin/planning/{}", r.shipyard.id)).0, 403);
 }
+
+/// The annual plan: a planner ticks both establishments on the ranked list
+/// and plans them for Lan's delegation in March 2026, in one step; Lan's
+/// phone receives both assignments, due 31 March; the year's plan lists
+/// them by month (page and CSV); planning one of them again for March is
+/// refused and changes nothing; the overview counts the month's plan.
+#[test]
+fn a_month_plan_assigns_the_ticked_establishments_and_the_phone_receives_them() {
+    use kiemtra_tests::field::Phone;
+    use kiemtra_tests::staff_browser::Browser;
+
+    let data = tempfile::tempdir().unwrap();
+    let r = register(data.path());
+    let (delegation, code) = {
+        let mut w = kiemtra_server::admin::open_writer(data.path()).unwrap();
+        let team = kiemtra_tests::inspectorate::team(&mut w);
+        let d = w
+            .create_delegation(
+                "Đoàn kiểm tra số 3",
+                "Quyết định số 12/QĐ-SNV",
+                team.leader,
+                &[team.lan],
+                None,
+            )
+            .unwrap();
+        let code = w.enrol_code(team.lan, 24).unwrap();
+        w.commit().unwrap();
+        (d.id, code)
+    };
+    let server = Server::start(data.path(), &[]);
+    let lan = Phone::enrolled(&server, &code, "Lan");
+    lan.sync().unwrap();
+    assert!(lan.store.inspections().unwrap().is_empty());
+
+    let planner = Browser::sign_in(&server, "kehoach", PASSWORD);
+    let (status, list) = planner.get("/admin/planning");
+    assert_eq!(status, 200);
+    for f in [&r.shipyard, &r.shop] {
+        assert!(
+            list.contains(&format!("name=\"facility\" value=\"{}\"", f.id)),
+            "a tick box per row"
+        );
+    }
+    let template = kiemtra_core::template::osh_general().key();
+    let template = format!("{}@{}", template.id, template.version);
+    let delegation = delegation.to_string();
+    let (ship, shop) = (r.shipyard.id.to_string(), r.shop.id.to_string());
+    let fields = |facilities: &[&str]| -> Vec<(String, String)> {
+        let mut f: Vec<(String, String)> = vec![
+            ("delegation".into(), delegation.clone()),
+            ("month".into(), "2026-03".into()),
+            ("template".into(), template.clone()),
+            ("kind".into(), "inspection".into()),
+        ];
+        f.extend(
+            facilities
+                .iter()
+                .map(|id| ("facility".to_string(), id.to_string())),
+        );
+        f
+    };
+    let post = |facilities: &[&str]| {
+        let f = fields(facilities);
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        planner.post("/admin/planning/assign", &f, Some(&planner.csrf))
+    };
+
+    // Without the form token: refused, nothing planned.
+    let f = fields(&[&ship]);
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(planner.post("/admin/planning/assign", &f, None).0, 403);
+
+    let (status, _, location) = post(&[&ship, &shop]);
+    assert_eq!(status, 303);
+    assert!(location.unwrap().starts_with("/admin/planning/plan?year=2026"));
+
+    // The phone receives both, due on the month's last day.
+    lan.sync().unwrap();
+    let mut got: Vec<_> = lan
+        .store
+        .inspections()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.facility, i.planned_date.to_string()))
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (r.shipyard.id, "2026-03-31".to_string()),
+        (r.shop.id, "2026-03-31".to_string()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+
+    // The year's plan: March holds both, the shipyard (96) and the shop (20).
+    let (status, plan) = planner.get("/admin/planning/plan?year=2026&done=planned");
+    assert_eq!(status, 200);
+    assert!(plan.contains("id=\"notice\""));
+    let march = &plan[plan.find("id=\"month-3\"").expect("a March section")..];
+    let march = &march[..march.find("</section>").unwrap()];
+    assert!(march.contains("Công ty Đóng tàu Nam Triệu") && march.contains("Cửa hàng Dịch vụ Ánh Dương"));
+    assert!(march.contains("31/03/2026") && march.contains("Đoàn kiểm tra số 3"));
+    assert!(march.contains(">96<") && march.contains(">20<"), "{march}");
+    assert!(!plan.contains("id=\"month-4\""));
+    let (status, csv) = planner.get("/admin/planning/plan.csv?year=2026");
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1..].iter().all(|l| l.starts_with("2026-03,31/03/2026,")));
+    assert!(
+        lines[1].contains("Nam Triệu") && lines[1].contains(",96,"),
+        "{csv}"
+    );
+
+    // Planned again for March (with a new one): refused whole, nothing added.
+    let (status, page, _) = post(&[&shop]);
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("đã có trong kế hoạch tháng 2026-03"), "{page}");
+    assert!(
+        page.contains("id=\"ranked\""),
+        "the list is shown again with the reason"
+    );
+    let (status, _, _) = post(&[]);
+    assert_eq!(status, 400);
+    lan.sync().unwrap();
+    assert_eq!(lan.store.inspections().unwrap().len(), 2);
+    let (_, csv) = planner.get("/admin/planning/plan.csv?year=2026");
+    assert_eq!(csv.lines().count(), 3);
+
+    // The overview's plan-and-done table: 0 of 2 in March, for Hải An.
+    let viewer = Browser::sign_in(&server, "lanhdao", PASSWORD);
+    let (status, overview) = viewer.get("/admin?year=2026");
+    assert_eq!(status, 200);
+    let table = &overview[overview.find("id=\"plan-done\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let total = &table[table.find("data-unit=\"total\"").unwrap()..];
+    let cells: Vec<&str> = total
+        .split("class=\"num\">")
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .collect();
+    assert_eq!(cells.len(), 13);
+    assert_eq!(cells[2], "0/2", "March: none sealed of two planned");
+    assert!(cells
+        .iter()
+        .enumerate()
+        .all(|(i, c)| i == 2 || i == 12 || c.is_empty()));
+    assert_eq!(cells[12], "0/2");
+    assert!(overview.contains("id=\"plan-planned\">2<"));
+    // Viewers do not plan.
+    assert_eq!(viewer.get("/admin/planning/plan?year=2026").0, 403);
+}

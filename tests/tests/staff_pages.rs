@@ -8,133 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use kiemtra_tests::field::Phone;
-use kiemtra_tests::{csrf_field, set_cookie_pair, staff_sign_in, Server};
+use kiemtra_tests::staff_browser::{agent, Browser};
+use kiemtra_tests::Server;
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 const ROLES: [&str; 4] = ["administrator", "planner", "viewer", "inspector"];
-
-/// A signed-in browser: its session and form-token cookies.
-struct Browser<'a> {
-    server: &'a Server,
-    agent: ureq::Agent,
-    cookies: String,
-    csrf: String,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-impl<'a> Browser<'a> {
-    fn sign_in(server: &'a Server, login: &str) -> Self {
-        let agent = agent();
-        let (status, session) =
-            staff_sign_in(&agent, server, &[("login", login), ("password", PASSWORD)], None);
-        assert_eq!(status, 303, "{login} signs in");
-        let session = session.unwrap().split(';').next().unwrap().to_string();
-        // A form token of this browser's own, from any page with a form.
-        let mut page = agent.get(&server.url("/admin/login")).call().unwrap();
-        let csrf_cookie = set_cookie_pair(&page, "kiemtra_csrf").unwrap();
-        let csrf = csrf_field(&page.body_mut().read_to_string().unwrap());
-        Self {
-            server,
-            agent,
-            cookies: format!("{session}; {csrf_cookie}"),
-            csrf,
-        }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut res = self
-            .agent
-            .get(&self.server.url(path))
-            .header("Cookie", &self.cookies)
-            .header("Accept", "text/html")
-            .call()
-            .unwrap();
-        (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
-    }
-
-    /// Posts a form; `token` is the form token to send (`None`: none at all).
-    fn post(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        token: Option<&str>,
-    ) -> (u16, String, Option<String>) {
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        if let Some(t) = token {
-            form.push(("csrf", t));
-        }
-        let mut res = self
-            .agent
-            .post(&self.server.url(path))
-            .header("Cookie", &self.cookies)
-            .header("Accept", "text/html")
-            .send_form(form)
-            .unwrap();
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (
-            res.status().as_u16(),
-            res.body_mut().read_to_string().unwrap(),
-            location,
-        )
-    }
-
-    /// Posts a multipart form with one file.
-    fn upload(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        file: (&str, &str),
-        token: Option<&str>,
-    ) -> (u16, String, Option<String>) {
-        let boundary = "kiemtra-test-boundary-8d1f";
-        let mut body = String::new();
-        let mut all: Vec<(&str, &str)> = fields.to_vec();
-        if let Some(t) = token {
-            all.push(("csrf", t));
-        }
-        for (name, value) in all {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            ));
-        }
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n{}\r\n--{boundary}--\r\n",
-            file.0, file.1
-        ));
-        let mut res = self
-            .agent
-            .post(&self.server.url(path))
-            .header("Cookie", &self.cookies)
-            .header("Accept", "text/html")
-            .header(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )
-            .send(body.as_bytes())
-            .unwrap();
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (
-            res.status().as_u16(),
-            res.body_mut().read_to_string().unwrap(),
-            location,
-        )
-    }
-}
 
 /// A folder with an inspector, a template, an establishment and one
 /// account per role (the inspector's is Lan's); returns Lan's id.
@@ -176,7 +54,10 @@ fn each_role_opens_exactly_its_staff_pages() {
     let dir = tempfile::tempdir().unwrap();
     inspectorate(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let browsers: HashMap<&str, Browser> = ROLES.iter().map(|r| (*r, Browser::sign_in(&server, r))).collect();
+    let browsers: HashMap<&str, Browser> = ROLES
+        .iter()
+        .map(|r| (*r, Browser::sign_in(&server, r, PASSWORD)))
+        .collect();
     // (page, roles that open it)
     let pages: [(&str, &[&str]); 12] = [
         ("/admin/establishments", &["planner"]),
@@ -242,8 +123,8 @@ fn every_staff_form_needs_its_form_token_and_a_refused_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let lan = inspectorate(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let planner = Browser::sign_in(&server, "planner");
-    let admin = Browser::sign_in(&server, "administrator");
+    let planner = Browser::sign_in(&server, "planner", PASSWORD);
+    let admin = Browser::sign_in(&server, "administrator", PASSWORD);
     let before = audit_len(&admin);
     let wrong = "0".repeat(64);
     let forms: Vec<(&str, &Browser, Fields)> = vec![
@@ -379,7 +260,7 @@ fn a_long_list_imports_in_chunks_and_an_edit_reaches_the_phone() {
     let dir = tempfile::tempdir().unwrap();
     let lan = inspectorate(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let planner = Browser::sign_in(&server, "planner");
+    let planner = Browser::sign_in(&server, "planner", PASSWORD);
     let mut csv = String::from("kind,name,tax_code,street,unit,sector,workforce,high_risk\n");
     for i in 0..1233 {
         csv.push_str(&format!(
@@ -420,7 +301,7 @@ fn a_long_list_imports_in_chunks_and_an_edit_reaches_the_phone() {
     );
     assert!(!page.contains("http-equiv=\"refresh\""));
     // One audit entry per chunk of 500.
-    let admin = Browser::sign_in(&server, "administrator");
+    let admin = Browser::sign_in(&server, "administrator", PASSWORD);
     let (_, audit) = admin.get("/admin/audit.csv");
     assert_eq!(
         audit
@@ -508,7 +389,7 @@ fn names_with_markup_are_shown_as_text() {
     let dir = tempfile::tempdir().unwrap();
     inspectorate(dir.path());
     let server = Server::start(dir.path(), &[]);
-    let planner = Browser::sign_in(&server, "planner");
+    let planner = Browser::sign_in(&server, "planner", PASSWORD);
     let name = "<script>alert(1)</script> Công ty \"Nhựa\" & Con";
     let fields = [
         ("kind", "enterprise"),

@@ -10,11 +10,13 @@
 //! administrator of an empty folder, say).
 
 mod people;
+mod plan;
 mod publish;
 mod registers;
 mod sanctions;
 
 pub use people::*;
+pub use plan::*;
 pub use publish::*;
 pub use registers::*;
 pub use sanctions::*;

@@ -219,7 +219,7 @@ pub fn audit_import(
     Ok(())
 }
 
-fn default_kind() -> InspectionKind {
+pub(super) fn default_kind() -> InspectionKind {
     InspectionKind::Inspection
 }
 

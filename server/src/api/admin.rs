@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/templates", post(publish_template))
         .route("/api/v1/admin/units", post(publish_units))
         .route("/api/v1/admin/assignments", get(assignments).post(assign))
+        .route("/api/v1/admin/plan", get(year_plan).post(plan_month))
         .route("/api/v1/admin/investigations", post(assign_investigation))
         .route("/api/v1/admin/accidents", get(accidents))
         .route("/api/v1/admin/accidents/import", post(import_accidents))
@@ -303,6 +304,31 @@ async fn assign(
     let who = caller(&state, &headers, Area::Planning)?;
     let req: NewAssignment = json_body(&body)?;
     act(&state, &who, move |w, a| admin::assign(w, a, req)).await
+}
+
+#[derive(Deserialize)]
+struct YearQuery {
+    year: i32,
+}
+
+/// The plan of a year: its assignments, by month (`"1"` to `"12"`).
+async fn year_plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<std::collections::BTreeMap<u32, Vec<AssignmentSummary>>>, ServerError> {
+    caller(&state, &headers, Area::Planning)?;
+    read(&state, move |db| admin::year_plan(db, q.year)).await
+}
+
+async fn plan_month(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Planned>, ServerError> {
+    let who = caller(&state, &headers, Area::Planning)?;
+    let req: MonthPlan = json_body(&body)?;
+    act(&state, &who, move |w, a| admin::plan_month(w, a, req)).await
 }
 
 async fn assign_investigation(

@@ -53,7 +53,8 @@ use crate::storage::{Changeset, Storage, Table};
 
 /// The marker key, with the layout's version: another layout is recomputed.
 pub const FORMAT_KEY: &[u8] = b"format";
-const FORMAT: u64 = 1;
+/// 2: the plan and its progress (`Family::Plan`).
+const FORMAT: u64 = 2;
 
 /// The answers the ratio targets sum, in the order of `targets::MEASURED`
 /// (targets 4, 4b, 5 and 7).
@@ -76,6 +77,8 @@ pub struct ViolationSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordSummary {
     pub date: NaiveDate,
+    /// The planned date (`date` is the day it started, once it has).
+    pub planned: NaiveDate,
     pub kind: InspectionKind,
     pub status: Status,
     pub accident: Option<AccidentId>,
@@ -143,6 +146,7 @@ impl RecordSummary {
         };
         Self {
             date: r.inspection.date(),
+            planned: r.inspection.planned_date,
             kind: r.inspection.kind,
             status: r.inspection.status,
             accident: r.inspection.accident,
@@ -158,6 +162,14 @@ impl RecordSummary {
 
     fn sealed(&self) -> bool {
         self.status >= Status::Sealed
+    }
+
+    /// Whether the record is one of the inspectorate's planned visits.
+    fn planned(&self) -> bool {
+        !matches!(
+            self.kind,
+            InspectionKind::SelfInspection | InspectionKind::AccidentInvestigation
+        )
     }
 }
 
@@ -182,6 +194,11 @@ pub enum Family {
     /// A ratio target (index in [`RATIO_ITEMS`]) from the latest sealed
     /// inspection of a facility and year: `[numerator, denominator, records]`.
     Ratio(u8),
+    /// The inspectorate's planned visits (every kind it assigns but an
+    /// accident investigation, which follows an accident, not a plan), by
+    /// planned date, so that a visit counts in its plan's month wherever it
+    /// was done: `[planned, started, sealed]`.
+    Plan,
 }
 
 /// A violation's status, ordered (the core's `ViolationStatus` is not).
@@ -374,6 +391,15 @@ pub fn facility_contribution(
         BTreeMap::new();
     let mut started_years = BTreeSet::new();
     for (id, s) in &ff.records {
+        if s.planned() {
+            d.dated(
+                Family::Plan,
+                unit,
+                s.planned,
+                sign,
+                &[1, i64::from(s.started()), i64::from(s.sealed())],
+            );
+        }
         if s.started() {
             d.dated(Family::Inspections(s.kind), unit, s.date, sign, &[1]);
             d.add(Cell::Kind { kind: s.kind }, sign, &[1]);

@@ -29,6 +29,16 @@ pub const OVERDUE_LISTED: usize = 500;
 /// Counters by family, unit, year and month.
 type ByUnitMonth = BTreeMap<(Family, UnitKey, i32, u32), Vec<i64>>;
 
+/// A unit's planned visits of a month, and how many were started and sealed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanCount {
+    pub unit: UnitKey,
+    pub month: u32,
+    pub planned: u64,
+    pub started: u64,
+    pub sealed: u64,
+}
+
 /// Reads figures, remembering shards and units already looked up.
 pub struct Reader<'a, R: Read> {
     db: &'a R,
@@ -217,6 +227,24 @@ impl<'a, R: Read> Reader<'a, R> {
                 kind,
                 count,
                 inspections: Vec::new(),
+            })
+            .collect())
+    }
+
+    /// The plan of `year` and how far it went, by unit and month
+    /// (`[planned, started, sealed]` by planned date).
+    pub fn plan(&mut self, year: i32) -> Result<Vec<PlanCount>, ServerError> {
+        let months: Vec<(i32, u32)> = (1..=12).map(|m| (year, m)).collect();
+        let cells = self.dated(&months, |f| matches!(f, Family::Plan))?;
+        Ok(cells
+            .into_iter()
+            .filter(|(_, v)| count(v, 0) > 0)
+            .map(|((_, unit, _, month), v)| PlanCount {
+                unit,
+                month,
+                planned: count(&v, 0),
+                started: count(&v, 1),
+                sealed: count(&v, 2),
             })
             .collect())
     }

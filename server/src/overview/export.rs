@@ -45,6 +45,17 @@ where
     w.write_record(&cells).map_err(err)
 }
 
+/// A table of text cells under `header`, each cell neutralised: for lists
+/// built elsewhere (the plan of a year).
+pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, ServerError> {
+    let mut w = writer();
+    row(&mut w, header)?;
+    for r in rows {
+        row(&mut w, r)?;
+    }
+    done(w)
+}
+
 /// The audit log, as shown (newest first); times in UTC, RFC 3339.
 pub fn audit(entries: &[crate::audit::AuditEntry]) -> Result<Vec<u8>, ServerError> {
     let mut w = writer();

@@ -276,6 +276,9 @@ async fn logout(State(state): State<AppState>, Https(https): Https, headers: Hea
 #[derive(Deserialize)]
 struct YearQuery {
     year: Option<i32>,
+    /// The page of units of the tables by unit (0-based).
+    #[serde(default)]
+    units: usize,
 }
 
 /// Everything the overview shows, as served in JSON.
@@ -382,6 +385,8 @@ async fn overview_page(
             overdue_reported: p.overdue.remediated,
             overdue_total: p.overdue.total,
             uninspected: &p.uninspected,
+            plan: &p.plan,
+            units_page: q.units,
         })
     })
 }
@@ -398,6 +403,7 @@ struct PageFigures {
     legal: Vec<stats::LegalBasisCount>,
     overdue: crate::figures::read::Overdue,
     uninspected: Vec<stats::Uninspected>,
+    plan: Vec<crate::figures::read::PlanCount>,
     fatal: u64,
     templates: Vec<kiemtra_core::template::ChecklistTemplate>,
 }
@@ -428,6 +434,7 @@ async fn page_figures(state: &AppState, year: Option<i32>) -> Result<PageFigures
             legal: r.legal()?,
             overdue: r.overdue(today, crate::figures::read::OVERDUE_LISTED)?,
             uninspected: r.uninspected(year, today)?,
+            plan: r.plan(year)?,
             fatal: r.fatal(year)?,
             templates: db.templates()?,
         })
@@ -511,7 +518,7 @@ async fn overview_json(
     }
 }
 
-fn csv_response(name: &str, body: Result<Vec<u8>, ServerError>) -> Response {
+pub(crate) fn csv_response(name: &str, body: Result<Vec<u8>, ServerError>) -> Response {
     match body {
         Ok(bytes) => {
             let mut r = bytes.into_response();

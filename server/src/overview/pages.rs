@@ -3,7 +3,7 @@
 //! template struct per page (`templates/overview/`), filled here with text
 //! and numbers; the templates escape every value but the charts' SVG.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use askama::Template;
 use kiemtra_core::inspection::InspectionKind;
@@ -12,7 +12,7 @@ use kiemtra_core::violation::ViolationStatus;
 use super::stats::{InspectionCount, LegalBasisCount, OverdueViolation, SectionCount, Uninspected};
 use super::targets::{TargetFigure, MEASURED, NOT_MEASURED};
 use crate::charts::{share_percent, target_chart, Bar, BarChart, Series, TargetRow};
-use crate::html::{date_vi, datetime_vi, Chrome, Notice};
+use crate::html::{date_vi, datetime_vi, Chrome, Notice, Pager};
 
 pub const NAV: &[(&str, &str)] = &[
     ("/admin", "Tổng quan"),
@@ -56,6 +56,77 @@ pub fn refused(who: &crate::overview::auth::Official) -> RefusedPage {
     }
 }
 
+/// Units per page of the overview's tables and charts by unit: one city
+/// has a dozen, the country hundreds, and a page of every unit's rows (a
+/// row per unit, month and kind) grew to megabytes.
+pub const UNITS_PER_PAGE: usize = 40;
+
+/// High-risk establishments listed (the rest are counted).
+pub const UNINSPECTED_LISTED: usize = 200;
+
+/// The units one page of the overview shows, out of every unit with a
+/// figure in the year, in the order of their names.
+struct UnitPage {
+    shown: HashSet<String>,
+    /// 0-based page and the number of pages.
+    page: usize,
+    pages: usize,
+    first: usize,
+    last: usize,
+    total: usize,
+}
+
+impl UnitPage {
+    fn of(p: &OverviewFigures<'_>, year_prefix: &str) -> Self {
+        let units: BTreeSet<(&str, &str)> = p
+            .targets
+            .iter()
+            .filter(|f| f.year == p.year)
+            .map(|f| (f.unit.name.as_str(), f.unit.code.as_str()))
+            .chain(
+                p.inspections
+                    .iter()
+                    .filter(|c| c.month.starts_with(year_prefix))
+                    .map(|c| (c.unit.name.as_str(), c.unit.code.as_str())),
+            )
+            .chain(
+                p.plan
+                    .iter()
+                    .map(|c| (c.unit.name.as_str(), c.unit.code.as_str())),
+            )
+            .collect();
+        let total = units.len();
+        let pages = total.div_ceil(UNITS_PER_PAGE).max(1);
+        let page = p.units_page.min(pages - 1);
+        let shown: HashSet<String> = units
+            .iter()
+            .skip(page * UNITS_PER_PAGE)
+            .take(UNITS_PER_PAGE)
+            .map(|(_, code)| code.to_string())
+            .collect();
+        Self {
+            first: (page * UNITS_PER_PAGE + 1).min(total),
+            last: (page * UNITS_PER_PAGE + shown.len()).min(total),
+            shown,
+            page,
+            pages,
+            total,
+        }
+    }
+
+    fn shows(&self, code: &str) -> bool {
+        self.shown.contains(code)
+    }
+
+    fn pager(&self, year: i32) -> Pager {
+        let link = |page: usize| format!("/admin?year={year}&units={page}#units");
+        Pager {
+            newer: (self.page > 0).then(|| link(self.page - 1)),
+            older: (self.page + 1 < self.pages).then(|| link(self.page + 1)),
+        }
+    }
+}
+
 fn target_link(t: &str, unit: &str, year: i32) -> String {
     format!("/admin/records?target={t}&unit={unit}&year={year}")
 }
@@ -82,6 +153,10 @@ pub struct OverviewFigures<'a> {
     pub overdue_reported: usize,
     pub overdue_total: usize,
     pub uninspected: &'a [Uninspected],
+    /// The plan of the year and its progress, by unit and month.
+    pub plan: &'a [crate::figures::read::PlanCount],
+    /// Which page of units the tables by unit show (0-based, [`UNITS_PER_PAGE`]).
+    pub units_page: usize,
     /// This browser's form token (`crate::csrf`).
     pub csrf: &'a str,
 }
@@ -140,6 +215,61 @@ pub struct OverdueRow {
     pub status: &'static str,
 }
 
+/// A unit's plan of the year: per month `sealed/planned` (empty when
+/// nothing was planned), and the year's.
+pub struct PlanRow {
+    pub unit: String,
+    pub unit_code: String,
+    pub months: Vec<String>,
+    pub planned: u64,
+    pub started: u64,
+    pub sealed: u64,
+}
+
+/// The plan by unit (this page's units) and the total over every unit.
+fn plan_rows(p: &OverviewFigures<'_>, units: &UnitPage) -> (Vec<PlanRow>, PlanRow) {
+    let mut by_unit: BTreeMap<(&str, &str), [[u64; 3]; 12]> = BTreeMap::new();
+    let mut total = [[0u64; 3]; 12];
+    for c in p.plan {
+        let i = (c.month as usize).clamp(1, 12) - 1;
+        for (t, v) in total[i].iter_mut().zip([c.planned, c.started, c.sealed]) {
+            *t += v;
+        }
+        if units.shows(&c.unit.code) {
+            let m = &mut by_unit
+                .entry((c.unit.name.as_str(), c.unit.code.as_str()))
+                .or_insert([[0; 3]; 12])[i];
+            for (t, v) in m.iter_mut().zip([c.planned, c.started, c.sealed]) {
+                *t += v;
+            }
+        }
+    }
+    let row = |unit: &str, code: &str, months: &[[u64; 3]; 12]| PlanRow {
+        unit: unit.to_string(),
+        unit_code: code.to_string(),
+        months: months
+            .iter()
+            .map(|[planned, _, sealed]| {
+                if *planned == 0 {
+                    String::new()
+                } else {
+                    format!("{sealed}/{planned}")
+                }
+            })
+            .collect(),
+        planned: months.iter().map(|m| m[0]).sum(),
+        started: months.iter().map(|m| m[1]).sum(),
+        sealed: months.iter().map(|m| m[2]).sum(),
+    };
+    (
+        by_unit
+            .iter()
+            .map(|((name, code), months)| row(name, code, months))
+            .collect(),
+        row("Toàn thành phố", "total", &total),
+    )
+}
+
 pub struct UninspectedRow {
     pub name: String,
     pub kind: &'static str,
@@ -171,17 +301,25 @@ pub struct OverviewPage {
     overdue_reported: usize,
     overdue_total: usize,
     uninspected: Vec<UninspectedRow>,
+    uninspected_total: usize,
+    plan: Vec<PlanRow>,
+    plan_total: PlanRow,
+    /// "1–40 / 682": the units the tables by unit show, of all.
+    units_shown: String,
+    units_pager: Pager,
 }
 
-fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef) -> TargetCard {
-    let figures: Vec<&TargetFigure> = p
+fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef, units: &UnitPage) -> TargetCard {
+    let all: Vec<&TargetFigure> = p
         .targets
         .iter()
         .filter(|f| f.target == def.id && f.year == p.year)
         .collect();
-    let (n, d) = figures
+    // The totals are of every unit; the rows and bars of this page's units.
+    let (n, d) = all
         .iter()
         .fold((0, 0), |(n, d), f| (n + f.numerator, d + f.denominator));
+    let figures: Vec<&TargetFigure> = all.into_iter().filter(|f| units.shows(&f.unit.code)).collect();
     let mut chart_rows: Vec<TargetRow> = figures
         .iter()
         .map(|f| TargetRow {
@@ -224,7 +362,7 @@ fn target_card(p: &OverviewFigures<'_>, def: &super::targets::TargetDef) -> Targ
 }
 
 /// Inspections by unit for the year, kinds as series.
-fn inspections_chart(p: &OverviewFigures<'_>, year_prefix: &str) -> String {
+fn inspections_chart(p: &OverviewFigures<'_>, year_prefix: &str, units: &UnitPage) -> String {
     let kinds: Vec<InspectionKind> = {
         let mut k = p.kinds.clone();
         k.sort();
@@ -232,7 +370,11 @@ fn inspections_chart(p: &OverviewFigures<'_>, year_prefix: &str) -> String {
         k
     };
     let mut by_unit: BTreeMap<&str, (String, Vec<u64>)> = BTreeMap::new();
-    for c in p.inspections.iter().filter(|c| c.month.starts_with(year_prefix)) {
+    for c in p
+        .inspections
+        .iter()
+        .filter(|c| c.month.starts_with(year_prefix) && units.shows(&c.unit.code))
+    {
         let entry = by_unit
             .entry(c.unit.code.as_str())
             .or_insert_with(|| (c.unit.name.clone(), vec![0; kinds.len()]));
@@ -286,21 +428,25 @@ fn sections_chart(sections: &[SectionCount]) -> String {
 
 pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
     let year_prefix = format!("{}-", p.year);
+    let units = UnitPage::of(p, &year_prefix);
+    let (plan, plan_total) = plan_rows(p, &units);
     OverviewPage {
+        plan,
+        plan_total,
         chrome: Chrome::new("Tổng quan", NAV),
         year: p.year,
         years: p.years.clone(),
         official: p.official.to_string(),
         generated_at: datetime_vi(chrono::Utc::now()),
         csrf: p.csrf.to_string(),
-        targets: MEASURED.iter().map(|def| target_card(p, def)).collect(),
+        targets: MEASURED.iter().map(|def| target_card(p, def, &units)).collect(),
         not_measured: &NOT_MEASURED,
         fatal: p.fatal,
-        inspections_chart: inspections_chart(p, &year_prefix),
+        inspections_chart: inspections_chart(p, &year_prefix, &units),
         inspections: p
             .inspections
             .iter()
-            .filter(|c| c.month.starts_with(&year_prefix))
+            .filter(|c| c.month.starts_with(&year_prefix) && units.shows(&c.unit.code))
             .map(|c| InspectionRow {
                 unit: c.unit.name.clone(),
                 unit_code: c.unit.code.clone(),
@@ -350,12 +496,16 @@ pub fn overview(p: &OverviewFigures<'_>) -> OverviewPage {
         uninspected: p
             .uninspected
             .iter()
+            .take(UNINSPECTED_LISTED)
             .map(|u| UninspectedRow {
                 name: u.name.clone(),
                 kind: u.kind.label_vi(),
                 unit: u.unit.name.clone(),
             })
             .collect(),
+        uninspected_total: p.uninspected.len(),
+        units_shown: format!("{}–{} / {}", units.first, units.last, units.total),
+        units_pager: units.pager(p.year),
     }
 }
 

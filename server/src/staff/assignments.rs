@@ -55,14 +55,14 @@ pub struct PageQuery {
 
 /// The kinds a planner assigns here (an accident investigation is assigned
 /// from the declared accident).
-const KINDS: [InspectionKind; 4] = [
+pub(super) const KINDS: [InspectionKind; 4] = [
     InspectionKind::Inspection,
     InspectionKind::FormalInspection,
     InspectionKind::SelfInspection,
     InspectionKind::Outreach,
 ];
 
-fn kind_label(k: InspectionKind) -> &'static str {
+pub(super) fn kind_label(k: InspectionKind) -> &'static str {
     match k {
         InspectionKind::Inspection => "Kiểm tra",
         InspectionKind::FormalInspection => "Thanh tra",
@@ -70,6 +70,46 @@ fn kind_label(k: InspectionKind) -> &'static str {
         InspectionKind::Outreach => "Tuyên truyền, hướng dẫn",
         InspectionKind::AccidentInvestigation => "Điều tra tai nạn lao động",
     }
+}
+
+/// The delegations, by name, for a form's list.
+pub(super) fn delegation_choices(db: &impl Read) -> Result<Vec<Choice>, ServerError> {
+    let mut delegations = db.delegations()?;
+    delegations.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(delegations
+        .into_iter()
+        .map(|d| Choice {
+            value: d.id.to_string(),
+            label: d.name,
+        })
+        .collect())
+}
+
+/// Every template version, the newest of each first.
+pub(super) fn template_choices(db: &impl Read) -> Result<Vec<Choice>, ServerError> {
+    let mut templates = db.templates()?;
+    templates.sort_by(|a, b| (&a.id, b.version).cmp(&(&b.id, a.version)));
+    Ok(templates
+        .into_iter()
+        .map(|t| Choice {
+            value: format!("{}@{}", t.id, t.version),
+            label: format!("{} (phiên bản {})", t.title_vi, t.version),
+        })
+        .collect())
+}
+
+/// The kinds a planner assigns, by their wire names.
+pub(super) fn kind_choices() -> Vec<Choice> {
+    KINDS
+        .iter()
+        .map(|k| Choice {
+            value: serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            label: kind_label(*k).to_string(),
+        })
+        .collect()
 }
 
 fn render(
@@ -100,10 +140,6 @@ fn render(
                 },
             })
             .collect::<Vec<_>>();
-        let mut delegations = state.db.delegations()?;
-        delegations.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut templates = state.db.templates()?;
-        templates.sort_by(|a, b| (&a.id, b.version).cmp(&(&b.id, a.version)));
         let assignments = admin::assignments(&*state.db, None)?;
         let mut counts = [0; 4];
         for a in &assignments {
@@ -117,30 +153,9 @@ fn render(
             f: q.f.clone(),
             more_facilities: found.total - facilities.len(),
             facilities,
-            delegations: delegations
-                .into_iter()
-                .map(|d| Choice {
-                    value: d.id.to_string(),
-                    label: d.name,
-                })
-                .collect(),
-            templates: templates
-                .into_iter()
-                .map(|t| Choice {
-                    value: format!("{}@{}", t.id, t.version),
-                    label: format!("{} (phiên bản {})", t.title_vi, t.version),
-                })
-                .collect(),
-            kinds: KINDS
-                .iter()
-                .map(|k| Choice {
-                    value: serde_json::to_value(k)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    label: kind_label(*k).to_string(),
-                })
-                .collect(),
+            delegations: delegation_choices(&*state.db)?,
+            templates: template_choices(&*state.db)?,
+            kinds: kind_choices(),
             today: chrono::Utc::now()
                 .with_timezone(&kiemtra_core::inspection::vietnam_offset())
                 .date_naive()

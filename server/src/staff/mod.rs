@@ -20,6 +20,7 @@ mod establishments;
 mod imports;
 mod my_work;
 mod people;
+mod plan;
 mod planning;
 mod publications;
 mod qr;
@@ -77,6 +78,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accounts", get(accounts::page).post(accounts::create))
         .route("/admin/my-work", get(my_work::page))
         .route("/admin/planning", get(planning::list))
+        .route("/admin/planning/assign", post(plan::assign))
+        .route("/admin/planning/plan", get(plan::page))
+        .route("/admin/planning/plan.csv", get(plan::csv))
         .route("/admin/planning/{facility}", get(planning::explain))
 }
 
@@ -218,6 +222,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "inspector_created" => "Đã thêm cán bộ kiểm tra.",
         "delegation_created" => "Đã lập đoàn kiểm tra.",
         "assigned" => "Đã giao cuộc kiểm tra; đoàn nhận được ở lần đồng bộ sau.",
+        "planned" => {
+            "Đã đưa các cơ sở đã chọn vào kế hoạch tháng và giao cho đoàn; đoàn nhận được ở lần đồng bộ sau."
+        }
         "revoked" => "Đã thu hồi thiết bị: thiết bị không đồng bộ được nữa.",
         "account_created" => "Đã tạo tài khoản.",
         _ => return None,

@@ -11,11 +11,13 @@ use kiemtra_core::facility::FacilityKind;
 use kiemtra_core::ids::FacilityId;
 use serde::Deserialize;
 
-use super::{chrome, gate};
+use super::assignments::{delegation_choices, kind_choices, template_choices, Choice as FormChoice};
+use super::{chrome, gate, FormToken};
 use crate::accounts::Area;
 use crate::administration::fold;
 use crate::app::AppState;
 use crate::error::ServerError;
+use crate::forwarded::Https;
 use crate::html::Chrome;
 use crate::overview::data::Data;
 use crate::planning::{self, Factor, HazardTable, RiskScore, RiskWeights};
@@ -23,7 +25,7 @@ use crate::planning::{self, Factor, HazardTable, RiskScore, RiskWeights};
 const PER_PAGE: usize = 50;
 
 /// Every establishment's score, highest first (ties by name), on today's data.
-fn ranked(state: &AppState) -> Result<(Data, Vec<(FacilityId, RiskScore)>), ServerError> {
+pub(super) fn ranked(state: &AppState) -> Result<(Data, Vec<(FacilityId, RiskScore)>), ServerError> {
     let units = crate::writer::current_units(&*state.db)?;
     let data = Data::load(&state.db, units)?;
     let hazards = HazardTable::shipped().map_err(|e| ServerError::Storage(e.to_string()))?;
@@ -71,32 +73,65 @@ struct ListPage {
     page: usize,
     pages: usize,
     search: String,
+    /// The form that plans the ticked establishments for a month.
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    delegations: Vec<FormChoice>,
+    templates: Vec<FormChoice>,
+    plan_kinds: Vec<FormChoice>,
+    /// `YYYY-MM`: next month, the month a planner usually fills.
+    month: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
-    unit: String,
+    pub(super) unit: String,
     #[serde(default)]
-    kind: String,
+    pub(super) kind: String,
     #[serde(default)]
-    sector: String,
+    pub(super) sector: String,
     /// A checkbox: present when ticked.
     #[serde(default)]
-    never: Option<String>,
+    pub(super) never: Option<String>,
     #[serde(default)]
-    page: usize,
+    pub(super) page: usize,
+    #[serde(default)]
+    pub(super) done: Option<String>,
 }
 
 fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(state): State<AppState>,
+    Https(https): Https,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let who = match gate(&state, &headers, Area::Planning) {
         Ok(w) => w,
         Err(r) => return r,
     };
+    match FormToken::of(&headers, https) {
+        Ok(token) => render_list(&state, &who, token, StatusCode::OK, q, None).await,
+        Err(r) => r,
+    }
+}
+
+/// The ranked list with the planning form; `error` when a plan was refused
+/// (then shown with the list as it was filtered).
+pub(super) async fn render_list(
+    state: &AppState,
+    who: &crate::overview::auth::Official,
+    token: FormToken,
+    status: StatusCode,
+    q: ListQuery,
+    error: Option<String>,
+) -> Response {
+    let who = who.clone();
     let st = state.clone();
     let (data, scores) = match tokio::task::spawn_blocking(move || ranked(&st)).await {
         Ok(Ok(r)) => r,
@@ -163,8 +198,35 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             label: k.label_vi().to_string(),
         })
         .collect();
+    let form = (|| -> Result<_, ServerError> {
+        Ok((delegation_choices(&*state.db)?, template_choices(&*state.db)?))
+    })();
+    let (delegations, templates) = match form {
+        Ok(f) => f,
+        Err(e) => return super::failure(&who, &e),
+    };
+    let next_month = {
+        use chrono::Datelike;
+        let t = data.today;
+        if t.month() == 12 {
+            format!("{:04}-01", t.year() + 1)
+        } else {
+            format!("{:04}-{:02}", t.year(), t.month() + 1)
+        }
+    };
     let page = ListPage {
         chrome: chrome("Kế hoạch theo rủi ro", &who),
+        csrf: token.token.clone(),
+        notice: super::notice(q.done.as_deref()),
+        error,
+        delegations,
+        templates,
+        // A self-inspection is the establishment's, not the inspectorate's plan.
+        plan_kinds: kind_choices()
+            .into_iter()
+            .filter(|c| c.value != "self_inspection")
+            .collect(),
+        month: next_month,
         search: format!(
             "unit={}&kind={}&sector={}{}",
             encode(&q.unit),
@@ -181,7 +243,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
         page,
         pages,
     };
-    crate::html::respond(StatusCode::OK, &page)
+    token.respond(status, &page)
 }
 
 #[derive(askama::Template)]
