@@ -264,7 +264,15 @@ impl<'a, R: Read> Reader<'a, R> {
     /// Every measured target's figures, as `targets::compute` (with the
     /// number of records behind each figure, not the records).
     pub fn targets(&mut self) -> Result<Vec<TargetFigure>, ServerError> {
-        let (record_years, _) = self.year_cells()?;
+        self.targets_in(None)
+    }
+
+    /// As [`Reader::targets`], of `year` only when given: the overview page
+    /// shows one year, and each year read costs its twelve month shards.
+    pub fn targets_in(&mut self, only: Option<i32>) -> Result<Vec<TargetFigure>, ServerError> {
+        let wanted = |y: &i32| only.is_none_or(|o| o == *y);
+        let (mut record_years, _) = self.year_cells()?;
+        record_years.retain(wanted);
         let months: Vec<(i32, u32)> = record_years
             .iter()
             .flat_map(|y| (1..=12).map(move |m| (*y, m)))
@@ -285,6 +293,7 @@ impl<'a, R: Read> Reader<'a, R> {
         // Target 6: per year of the plan and any with records.
         let mut years: BTreeSet<i32> = (2023..=2025).collect();
         years.extend(record_years.iter().copied());
+        years.retain(wanted);
         let mut listed: Vec<(String, u64)> = Vec::new();
         let mut visited: HashMap<(i32, String), u64> = HashMap::new();
         for (c, v) in self.shard("target-6")? {
@@ -310,7 +319,8 @@ impl<'a, R: Read> Reader<'a, R> {
             }
         }
         // Target 8: fatal accidents, and those with sealed investigation minutes.
-        let (_, accident_years) = self.year_cells()?;
+        let (_, mut accident_years) = self.year_cells()?;
+        accident_years.retain(wanted);
         let mut t8 = Acc::new();
         for year in accident_years {
             let cells: Vec<(String, NaiveDate, Vec<i64>)> = self

@@ -427,7 +427,7 @@ async fn page_figures(state: &AppState, year: Option<i32>) -> Result<PageFigures
         Ok(PageFigures {
             year,
             years: r.years()?,
-            targets: r.targets()?,
+            targets: r.targets_in(Some(year))?,
             inspections: r.inspections(year)?,
             kinds: r.kinds()?,
             sections: r.sections()?,
