@@ -200,6 +200,32 @@ def test_an_inspectorate_set_up_in_the_browser(inspectorate, tmp_path):
     assert "Công ty CP Cảng Gia Viên" in table and "Đã giao" in table, table
     screenshot(d, "14-assignments.png")
 
+    # Planning by risk: the ranked list, one score explained, and two
+    # establishments ticked and planned for March 2026 in one step.
+    go(s, "/admin/planning")
+    ranked = d.find_element(By.ID, "ranked").text
+    assert ranked.index("Cảng Gia Viên") < ranked.index("Cơ khí An Dương"), ranked
+    screenshot(d, "14b-planning-by-risk.png")
+    gia_vien = d.find_element(By.XPATH, "//table[@id='ranked']//tr[contains(., 'Cảng Gia Viên')]")
+    gia_vien.find_element(By.LINK_TEXT, "Vì sao?").click()
+    wait(d, lambda drv: drv.find_elements(By.ID, "factors"), message="the score's factors")
+    assert "nguy cơ cao" in main_text(s)
+    screenshot(d, "14c-risk-explained.png")
+    go(s, "/admin/planning")
+    for name in ["Nhựa Lê Chân", "Cơ khí An Dương"]:
+        row = d.find_element(By.XPATH, f"//table[@id='ranked']//tr[contains(., '{name}')]")
+        row.find_element(By.CSS_SELECTOR, "input[name=facility]").click()
+    Select(d.find_element(By.ID, "plan-delegation")).select_by_visible_text("Đoàn kiểm tra số 1")
+    # A month field takes its value as the browser's locale writes it; set it as the form sends it.
+    d.execute_script("document.getElementById('plan-month').value = '2026-03'")
+    Select(d.find_element(By.ID, "plan-template")).select_by_value("osh-basic@1")
+    click(s, "plan-assign", "/admin/planning/plan")
+    march = d.find_element(By.ID, "month-3").text
+    assert "Công ty TNHH Nhựa Lê Chân" in march and "HTX Cơ khí An Dương" in march, march
+    assert "31/03/2026" in march and "Đoàn kiểm tra số 1" in march, march
+    assert "Cảng Gia Viên" not in march
+    screenshot(d, "14d-plan-2026.png")
+
     # The enrolment QR code for Lan's new phone.
     go(s, "/admin/enrol")
     Select(d.find_element(By.ID, "inspector")).select_by_value(lan_id)
@@ -221,6 +247,9 @@ def test_an_inspectorate_set_up_in_the_browser(inspectorate, tmp_path):
     facility = next(f for f in phone.facilities() if f.name == "Công ty CP Cảng Gia Viên")
     assigned = phone.inspections_of_facility(facility.id)
     assert len(assigned) == 1 and assigned[0].template_id == "osh-basic", assigned
+    for name in ["Công ty TNHH Nhựa Lê Chân", "HTX Cơ khí An Dương"]:
+        planned = next(f for f in phone.facilities() if f.name == name)
+        assert len(phone.inspections_of_facility(planned.id)) == 1, name
     # The code was for one phone only.
     other = k.KiemtraStore.open(str(tmp_path / "other"))
     with pytest.raises(k.KiemtraError):
@@ -228,7 +257,8 @@ def test_an_inspectorate_set_up_in_the_browser(inspectorate, tmp_path):
 
     # The viewer is refused the planner's pages, and the API with a token of theirs.
     sign_in(s, "lanhdao")
-    for path in ["/admin/establishments", "/admin/assignments", "/admin/enrol", "/admin/templates", "/admin/devices"]:
+    for path in ["/admin/establishments", "/admin/assignments", "/admin/enrol", "/admin/templates", "/admin/devices",
+                 "/admin/planning", "/admin/planning/plan"]:
         go(s, path)
         assert response_status(d) == 403, path
         assert "Không có quyền truy cập" in d.find_element(By.TAG_NAME, "h1").text, path
@@ -264,7 +294,7 @@ def test_an_inspectorate_set_up_in_the_browser(inspectorate, tmp_path):
     for action in ["create_account", "issue_api_token", "revoke_device"]:
         by(action, "quantri")
     for action in ["publish_template", "import_facilities", "create_inspector", "create_delegation", "assign",
-                   "issue_enrol_code"]:
+                   "plan", "issue_enrol_code"]:
         by(action, "kehoach")
     for login in PASSWORDS:
         by("sign_in", login)
